@@ -1,0 +1,69 @@
+"""Who is calling, and what their role lets them reach.
+
+Every route under /api declares the roles it admits in `opt["roles"]`; one router-level guard
+checks it, and a route that declares nothing is refused (deny by default). Which *rows* a role
+sees is not decided here but in each query, through `Viewer` (tenancy lives in the query).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from housing.tables import Role
+
+ANONYMOUS = "anonymous"
+STAFF = frozenset({Role.staff.value})
+STAFF_HR = frozenset({Role.staff.value, Role.hr.value})
+EVERYONE = frozenset({Role.staff.value, Role.hr.value, Role.worker.value})
+PUBLIC = frozenset({ANONYMOUS, *EVERYONE})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in account: its role and, for HR and workers, the firm or worker it speaks for."""
+
+    account_id: int
+    user_id: int
+    username: str
+    role: str
+    firm_id: int | None
+    worker_id: int | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.staff.value
+
+    @property
+    def is_hr(self) -> bool:
+        return self.role == Role.hr.value
+
+    @property
+    def is_worker(self) -> bool:
+        return self.role == Role.worker.value
+
+
+def allow(roles: frozenset[str]) -> dict[str, Any]:
+    """The `opt` a route handler carries to say who may call it: `@get(..., opt=allow(STAFF))`."""
+    return {"roles": roles}
+
+
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    roles: frozenset[str] | None = handler.opt.get("roles")
+    if roles is None:
+        raise PermissionDeniedException("route declares no roles")
+    user = connection.scope.get("user")
+    role = user.role if isinstance(user, Viewer) else ANONYMOUS
+    if role not in roles:
+        raise PermissionDeniedException("role not allowed")
+
+
+def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
+    user = connection.scope.get("user")
+    if not isinstance(user, Viewer):  # pragma: no cover - the auth middleware guarantees it
+        raise PermissionDeniedException("not logged in")
+    return user

@@ -1,0 +1,107 @@
+"""Dormitory buildings (员工之家): the park's register of blocks and their gender rule."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.pagination import OffsetPagination
+from litestar.params import Parameter
+
+from housing import crud
+from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
+from housing.crud import Page, PathId, Row
+from housing.problems import invalid
+from housing.tables import Building, Unit
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Floors = Annotated[int, msgspec.Meta(ge=1, le=200)]
+GenderRuleName = Literal["any", "male", "female"]
+
+
+class BuildingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    name: Name
+    floors: Floors
+    gender_rule: GenderRuleName = "any"
+
+
+class BuildingPatch(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code | msgspec.UnsetType = msgspec.UNSET
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    floors: Floors | msgspec.UnsetType = msgspec.UNSET
+    gender_rule: GenderRuleName | msgspec.UnsetType = msgspec.UNSET
+
+
+class BuildingOut(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    floors: int
+    gender_rule: str
+
+
+def to_out(row: Row, viewer: Viewer) -> BuildingOut:
+    return BuildingOut(**row)
+
+
+async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
+    crud.blank_to_error(values, "name")
+    if "code" in values:
+        values["code"] = values["code"].upper()
+    if current is not None and "floors" in values:
+        highest = await Unit.select(Unit.floor).where(Unit.building_id == current["id"]).order_by(
+            Unit.floor, ascending=False
+        ).first()
+        if highest and highest["floor"] > values["floors"]:
+            raise invalid("floors", "floor_out_of_range", floors=values["floors"])
+    return values
+
+
+BUILDINGS = crud.Resource(
+    table=Building,
+    columns=[Building.id, Building.code, Building.name, Building.floors, Building.gender_rule],
+    to_out=to_out,
+    unique=[("code",)],
+    prepare=prepare,
+)
+
+
+class BuildingController(Controller):
+    path = "/buildings"
+    tags = ["buildings · 楼栋"]
+
+    @get("/", opt=allow(STAFF_HR))
+    async def list_buildings(
+        self,
+        request: Request,
+        page: Page,
+        gender_rule: GenderRuleName | None = None,
+        q: Annotated[str | None, Parameter(max_length=100, description="code or name contains")] = None,
+    ) -> OffsetPagination[BuildingOut]:
+        """The park's dormitory buildings."""
+        search = crud.contains(Building.name, q)
+        if q:
+            search = search | crud.contains(Building.code, q)  # type: ignore[operator]
+        return await crud.list_page(
+            BUILDINGS, viewer_of(request), page, [crud.equals(Building.gender_rule, gender_rule), search]
+        )
+
+    @get("/{building_id:int}", opt=allow(STAFF_HR))
+    async def get_building(self, request: Request, building_id: PathId) -> BuildingOut:
+        return await crud.fetch(BUILDINGS, viewer_of(request), building_id)
+
+    @post("/", opt=allow(STAFF))
+    async def create_building(self, request: Request, data: BuildingCreate) -> BuildingOut:
+        return await crud.create(BUILDINGS, viewer_of(request), crud.present(data))
+
+    @patch("/{building_id:int}", opt=allow(STAFF))
+    async def update_building(self, request: Request, building_id: PathId, data: BuildingPatch) -> BuildingOut:
+        return await crud.update(BUILDINGS, viewer_of(request), building_id, crud.present(data))
+
+    @delete("/{building_id:int}", opt=allow(STAFF))
+    async def delete_building(self, request: Request, building_id: PathId) -> None:
+        """Delete a building with no units; one that still has units answers 409."""
+        await crud.delete(BUILDINGS, viewer_of(request), building_id)

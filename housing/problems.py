@@ -1,0 +1,176 @@
+"""RFC 9457 problem details for every error the API gives.
+
+A rule raises `Problem` with a message key and, for bad input, the fields at fault; the
+handlers here turn it, Litestar's own HTTP exceptions (validation, 401, 403, 404, 405) and
+database integrity errors into `application/problem+json` in the reader's language. Nothing
+else reaches the client: an unexpected error is logged and answered with a plain 500 that
+leaks no data.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsException
+
+from housing.i18n import Lang, pick_language, text, translate_validation
+
+log = logging.getLogger("housing")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://park-housing.example/problems/"
+
+
+@dataclass
+class FieldError:
+    """One field at fault; `key` is a message key of `housing.i18n` or a raw message."""
+
+    field: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Problem(ProblemDetailsException):
+    """A problem a person can act on: a status, a message key, maybe the fields at fault."""
+
+    def __init__(
+        self,
+        status_code: int,
+        key: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(detail=key, status_code=status_code, headers=headers)
+        self.key = key
+        self.errors = errors or []
+        self.params = params
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        lang = pick_language(request.headers.get("accept-language"))
+        errors = [
+            {"field": e.field, "message": text(e.key, lang, field=e.field, **e.params)}
+            for e in self.errors
+        ]
+        return problem_response(
+            request, self.status_code, self.key, text(self.key, lang, **self.params), errors, self.headers
+        )
+
+
+def invalid(field_name: str, key: str, **params: Any) -> Problem:
+    """Bad input in one field: 422, naming the field."""
+    return Problem(422, "invalid_input", errors=[FieldError(field_name, key, params)])
+
+
+def not_found() -> Problem:
+    """Missing and not-yours answer the same, so a firm cannot probe another firm's ids."""
+    return Problem(404, "not_found")
+
+
+_TITLES: dict[int, str] = {
+    400: "invalid_input",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "route_not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid_input",
+    429: "too_many_attempts",
+    500: "server_error",
+}
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    key: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    lang = pick_language(request.headers.get("accept-language"))
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + key.replace("_", "-"),
+        "title": text(_TITLES.get(status, key), lang) if status in _TITLES else detail,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_of(key: str | None) -> str:
+    """msgspec reports `$.firms[3].beds`-style paths; the client wants `beds` or `firms[3].beds`."""
+    if not key:
+        return "body"
+    return key.removeprefix("$.").removeprefix("$") or "body"
+
+
+def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar's validation errors (bad JSON, wrong types, limits) → 422 naming each field."""
+    lang = pick_language(request.headers.get("accept-language"))
+    errors: list[dict[str, str]] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", ""))
+        field_name = _field_of(item.get("key"))
+        at = re.search(r" - at `\$\.?([^`]*)`$", message)
+        if at and field_name == "body":
+            field_name = at.group(1) or "body"
+        errors.append({"field": field_name, "message": translate_validation(message, lang)})
+    malformed = not errors and "decode" in str(exc.detail).lower()
+    if malformed:
+        return problem_response(request, 400, "malformed_body", text("malformed_body", lang))
+    if not errors:
+        errors.append({"field": "body", "message": translate_validation(str(exc.detail), lang)})
+    return problem_response(request, 422, "invalid_input", text("invalid_input", lang), errors)
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    lang = pick_language(request.headers.get("accept-language"))
+    key = _TITLES.get(status, "server_error" if status >= 500 else "invalid_input")
+    if status == 404 and request.url.path.startswith("/api/") and "route" not in str(exc.detail).lower():
+        key = "not_found"
+    return problem_response(request, status, key, text(key, lang), headers=exc.headers)
+
+
+def integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A race the service's own checks could not see; the database refused, nothing was written."""
+    lang = pick_language(request.headers.get("accept-language"))
+    message = str(exc).lower()
+    key = "in_use" if "foreign key" in message else "conflict"
+    log.info("integrity error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(request, 409, key, text(key, lang))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    lang = pick_language(request.headers.get("accept-language"))
+    return problem_response(request, 500, "server_error", text("server_error", lang))
+
+
+def exception_handlers() -> dict[type[Exception] | int, Any]:
+    import sqlite3
+
+    import asyncpg
+
+    handlers: dict[type[Exception] | int, Any] = {
+        Problem: lambda request, exc: exc.to_response(request),
+        ValidationException: validation_handler,
+        HTTPException: http_exception_handler,
+        sqlite3.IntegrityError: integrity_handler,
+        asyncpg.IntegrityConstraintViolationError: integrity_handler,
+        Exception: internal_error_handler,
+    }
+    return handlers

@@ -1,0 +1,200 @@
+"""Workers of the park's firms.
+
+HR keeps its own firm's workers: every query is filtered by the HR's firm, and a `firm_id`
+in an HR request is refused unless it is HR's own. A worker reads only their own record.
+Resident ID numbers are validated (GB 11643 checksum and birth date, gender digit) and shown
+masked to everyone but park staff. Deleting a worker deactivates them: the person stays in the
+register for the months already billed and subsidised.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.pagination import OffsetPagination
+from litestar.params import Parameter
+from piccolo.columns.combination import Combinable
+
+from housing import crud, validators
+from housing.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
+from housing.crud import Id, Page, PathId, Row
+from housing.problems import FieldError, Problem, invalid
+from housing.tables import Firm, Worker
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+IdNumber = Annotated[str, msgspec.Meta(min_length=15, max_length=18)]
+Mobile = Annotated[str, msgspec.Meta(min_length=11, max_length=20)]
+EmployeeNo = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+GenderName = Literal["male", "female"]
+ShiftName = Literal["day", "night", "rotating"]
+HousingStatusName = Literal["dorm", "off_site", "own_home"]
+
+
+class WorkerCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    gender: GenderName
+    id_number: IdNumber
+    mobile: Mobile
+    employee_no: EmployeeNo
+    firm_id: Id | None = None
+    shift: ShiftName = "day"
+    housing_status: HousingStatusName = "dorm"
+
+
+class WorkerPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    gender: GenderName | msgspec.UnsetType = msgspec.UNSET
+    id_number: IdNumber | msgspec.UnsetType = msgspec.UNSET
+    mobile: Mobile | msgspec.UnsetType = msgspec.UNSET
+    employee_no: EmployeeNo | msgspec.UnsetType = msgspec.UNSET
+    firm_id: Id | msgspec.UnsetType = msgspec.UNSET
+    shift: ShiftName | msgspec.UnsetType = msgspec.UNSET
+    housing_status: HousingStatusName | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class WorkerOut(msgspec.Struct):
+    id: int
+    firm_id: int
+    firm_name: str
+    name: str
+    gender: str
+    id_number: str
+    mobile: str
+    employee_no: str
+    shift: str
+    housing_status: str
+    active: bool
+    created_at: datetime
+
+
+def to_out(row: Row, viewer: Viewer) -> WorkerOut:
+    id_number = row["id_number"] if viewer.is_staff else validators.mask_resident_id(row["id_number"])
+    return WorkerOut(**{**row, "id_number": id_number, "active": bool(row["active"])})
+
+
+def scope(viewer: Viewer) -> Combinable | None:
+    if viewer.is_staff:
+        return None
+    if viewer.is_hr:
+        return Worker.firm_id == viewer.firm_id
+    return Worker.id == viewer.worker_id
+
+
+def _choose_firm(values: Row, current: Row | None, viewer: Viewer) -> None:
+    """Staff names the firm; HR's workers are always HR's own firm, whatever the body says."""
+    if viewer.is_staff:
+        if current is None and values.get("firm_id") is None:
+            raise invalid("firm_id", "firm_id_required")
+        return
+    sent = values.get("firm_id")
+    if sent is not None and sent != viewer.firm_id:
+        raise Problem(403, "forbidden", errors=[FieldError("firm_id", "firm_not_yours")])
+    if current is None:
+        values["firm_id"] = viewer.firm_id
+    else:
+        values.pop("firm_id", None)
+
+
+async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
+    _choose_firm(values, current, viewer)
+    if values.get("firm_id") is None:
+        values.pop("firm_id", None)
+    crud.blank_to_error(values, "name", "employee_no")
+    if "id_number" in values:
+        values["id_number"] = validators.resident_id(values["id_number"])
+    if "mobile" in values:
+        values["mobile"] = validators.mobile(values["mobile"])
+    id_number = values.get("id_number", current["id_number"] if current else None)
+    gender = values.get("gender", current["gender"] if current else None)
+    if ("id_number" in values or "gender" in values) and validators.gender_of_resident_id(id_number) != gender:
+        raise invalid("gender", "gender_mismatch")
+    active = values.get("active", bool(current["active"]) if current else True)
+    if active and ("id_number" in values or values.get("active")):
+        await _check_one_active_record(id_number, current)
+    return values
+
+
+async def _check_one_active_record(id_number: str, current: Row | None) -> None:
+    """One person is an active worker of one firm at a time (the database's partial index agrees)."""
+    query = Worker.exists().where(Worker.id_number == id_number).where(Worker.active == True)  # noqa: E712
+    if current is not None:
+        query = query.where(Worker.id != current["id"])
+    if await query:
+        raise Problem(409, "conflict", errors=[FieldError("id_number", "duplicate", {"value": validators.mask_resident_id(id_number)})])
+
+
+WORKERS = crud.Resource(
+    table=Worker,
+    columns=[
+        Worker.id,
+        Worker.firm_id,
+        Worker.firm_id.name.as_alias("firm_name"),
+        Worker.name,
+        Worker.gender,
+        Worker.id_number,
+        Worker.mobile,
+        Worker.employee_no,
+        Worker.shift,
+        Worker.housing_status,
+        Worker.active,
+        Worker.created_at,
+    ],
+    to_out=to_out,
+    scope=scope,
+    references={"firm_id": Firm},
+    unique=[("firm_id", "employee_no")],
+    prepare=prepare,
+)
+
+
+class WorkerController(Controller):
+    path = "/workers"
+    tags = ["workers · 员工"]
+
+    @get("/", opt=allow(STAFF_HR))
+    async def list_workers(
+        self,
+        request: Request,
+        page: Page,
+        firm_id: Annotated[int | None, Parameter(ge=1, le=crud.MAX_ID, description="staff only; HR sees its own firm")] = None,
+        gender: GenderName | None = None,
+        shift: ShiftName | None = None,
+        housing_status: HousingStatusName | None = None,
+        active: bool | None = None,
+        q: Annotated[str | None, Parameter(max_length=50, description="name or employee number contains")] = None,
+    ) -> OffsetPagination[WorkerOut]:
+        """Workers; HR sees only its own firm's, whatever `firm_id` it asks for."""
+        search = None
+        if q:
+            search = crud.contains(Worker.name, q) | crud.contains(Worker.employee_no, q)  # type: ignore[operator]
+        filters = [
+            crud.equals(Worker.firm_id, firm_id),
+            crud.equals(Worker.gender, gender),
+            crud.equals(Worker.shift, shift),
+            crud.equals(Worker.housing_status, housing_status),
+            crud.equals(Worker.active, active),
+            search,
+        ]
+        return await crud.list_page(WORKERS, viewer_of(request), page, filters)
+
+    @get("/{worker_id:int}", opt=allow(EVERYONE))
+    async def get_worker(self, request: Request, worker_id: PathId) -> WorkerOut:
+        """One worker; a worker may read only their own record."""
+        return await crud.fetch(WORKERS, viewer_of(request), worker_id)
+
+    @post("/", opt=allow(STAFF_HR))
+    async def create_worker(self, request: Request, data: WorkerCreate) -> WorkerOut:
+        return await crud.create(WORKERS, viewer_of(request), crud.present(data))
+
+    @patch("/{worker_id:int}", opt=allow(STAFF_HR))
+    async def update_worker(self, request: Request, worker_id: PathId, data: WorkerPatch) -> WorkerOut:
+        return await crud.update(WORKERS, viewer_of(request), worker_id, crud.present(data))
+
+    @delete("/{worker_id:int}", status_code=200, opt=allow(STAFF_HR))
+    async def deactivate_worker(self, request: Request, worker_id: PathId) -> WorkerOut:
+        """Deactivate a worker who left (the record stays for history); reactivate with PATCH."""
+        return await crud.update(WORKERS, viewer_of(request), worker_id, {"active": False})

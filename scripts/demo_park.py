@@ -1,0 +1,166 @@
+"""Load a demo park into an empty database: 131 units in 5 buildings, 20 firms, ~500 workers.
+
+Everything is made up but valid: resident ID numbers and credit codes carry correct check
+digits, mobile numbers are real mainland formats. Seeded, so every machine gets the same park.
+Run by ./scripts/run; `python scripts/demo_park.py` does nothing when the park has buildings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stdnum.cn import ric, uscc  # noqa: E402
+
+from housing.accounts import create_account  # noqa: E402
+from housing.db import write_transaction  # noqa: E402
+from housing.tables import Building, Firm, Role, Unit, Worker  # noqa: E402
+
+DEMO_PASSWORD = "demo1234"
+SEED = 20261122
+
+# (code, name, floors, gender rule, units per floor)
+BUILDINGS = [
+    ("B01", "员工之家1号楼", 6, "any", 5),
+    ("B02", "员工之家2号楼", 6, "any", 5),
+    ("B03", "员工之家3号楼", 5, "any", 5),
+    ("B04", "员工之家4号楼（女工楼）", 6, "female", 4),
+    ("B05", "员工之家5号楼", 4, "any", 4),
+]  # 30 + 30 + 25 + 24 + 16 = 125 …
+EXTRA_UNITS_ON_TOP = {"B05": 6}  # … + 6 on B05's top floor = 131
+
+# beds → (lowest, highest) floor area in m², realistic for Chinese dormitory units with a bathroom
+UNIT_TYPES = {2: (22, 28), 4: (32, 40), 6: (44, 52), 8: (56, 66)}
+
+FIRMS = [
+    ("荆州华鑫电子科技有限公司", True), ("湖北楚天精密制造有限公司", True), ("荆州恒达纺织有限公司", False),
+    ("江汉新材料股份有限公司", True), ("荆州市金穗食品有限公司", False), ("湖北荆楚汽车零部件有限公司", False),
+    ("荆州鸿运物流有限公司", False), ("湖北长江光电有限公司", False), ("荆州瑞丰医疗器械有限公司", False),
+    ("荆州宏图包装材料有限公司", False), ("湖北江陵智能装备有限公司", False), ("荆州美佳服饰有限公司", False),
+    ("湖北荆州石化机械有限公司", False), ("荆州绿源环保科技有限公司", False), ("荆州天成电缆有限公司", False),
+    ("湖北沙市印务有限公司", False), ("荆州嘉禾家具制造有限公司", False), ("荆州博锐新能源有限公司", False),
+    ("湖北楚风建材有限公司", False), ("荆州安泰消防设备有限公司", False),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛"
+GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林洋"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲桂丹萍红琴云莲雪梅琳倩婷颖慧瑶佳雯璐"
+REGION_CODES = ["421002", "421003", "421022", "421023", "421081", "421087", "420106", "430102", "411302"]
+MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
+                   "155", "157", "158", "159", "166", "176", "177", "180", "181", "182", "186", "187", "188", "189", "199"]
+
+
+def credit_code(rng: random.Random) -> str:
+    body = "91" + "421000" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    return body + uscc.calc_check_digit(body)
+
+
+def resident_id(rng: random.Random, gender: str, today: date) -> str:
+    birth = today - timedelta(days=rng.randint(18 * 365 + 5, 55 * 365))
+    order = rng.randrange(0, 500) * 2 + (1 if gender == "male" else 0)
+    body = rng.choice(REGION_CODES) + birth.strftime("%Y%m%d") + f"{order:03d}"
+    return body + ric.calc_check_digit(body)
+
+
+def unit_area(rng: random.Random, beds: int) -> Decimal:
+    low, high = UNIT_TYPES[beds]
+    return Decimal(rng.randint(low * 100, high * 100)) / 100
+
+
+async def park_is_empty() -> bool:
+    return not await Building.exists()
+
+
+async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_PASSWORD) -> dict[str, int]:
+    rng = random.Random(seed)
+    today = date.today()
+    async with write_transaction():
+        building_ids: dict[str, int] = {}
+        units: list[Unit] = []
+        for code, name, floors, rule, per_floor in BUILDINGS:
+            inserted = await Building.insert(Building(code=code, name=name, floors=floors, gender_rule=rule))
+            building_ids[code] = inserted[0]["id"]
+            for floor in range(1, floors + 1):
+                count = per_floor + (EXTRA_UNITS_ON_TOP.get(code, 0) if floor == floors else 0)
+                for index in range(1, count + 1):
+                    beds = rng.choices([2, 4, 6, 8], weights=[1, 4, 3, 2])[0]
+                    status = "maintenance" if rng.random() < 0.03 else "available"
+                    units.append(
+                        Unit(
+                            building_id=building_ids[code],
+                            floor=floor,
+                            number=f"{floor}{index:02d}",
+                            area_centi_m2=int(unit_area(rng, beds) * 100),
+                            beds=beds,
+                            status=status,
+                        )
+                    )
+        await Unit.insert(*units)
+
+        firm_ids: list[int] = []
+        for index, (name, is_key) in enumerate(FIRMS, start=1):
+            inserted = await Firm.insert(
+                Firm(
+                    name=name,
+                    uscc=credit_code(rng),
+                    contact_name=rng.choice(SURNAMES) + rng.choice(["经理", "主管", "女士", "先生"]),
+                    contact_phone=f"0716{8_100_000 + index * 1_117:07d}",
+                    is_key=is_key,
+                )
+            )
+            firm_ids.append(inserted[0]["id"])
+
+        # Bigger firms first: headcounts fall off like a real park's.
+        weights = [1.0 / (rank + 2) for rank in range(len(firm_ids))]
+        workers: list[Worker] = []
+        seen_ids: set[str] = set()
+        per_firm_counter = {firm_id: 0 for firm_id in firm_ids}
+        for n in range(workers_total):
+            firm_id = firm_ids[0] if n == 0 else rng.choices(firm_ids, weights=weights)[0]
+            gender = "male" if n == 0 else rng.choices(["male", "female"], weights=[3, 2])[0]
+            id_number = resident_id(rng, gender, today)
+            while id_number in seen_ids:
+                id_number = resident_id(rng, gender, today)
+            seen_ids.add(id_number)
+            per_firm_counter[firm_id] += 1
+            given = GIVEN_MALE if gender == "male" else GIVEN_FEMALE
+            workers.append(
+                Worker(
+                    firm_id=firm_id,
+                    name=rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice([1, 2]))),
+                    gender=gender,
+                    id_number=id_number,
+                    mobile=rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}",
+                    employee_no=f"E{per_firm_counter[firm_id]:04d}",
+                    shift=rng.choices(["day", "night", "rotating"], weights=[6, 2, 2])[0],
+                    housing_status=rng.choices(["dorm", "off_site", "own_home"], weights=[7, 2, 1])[0],
+                )
+            )
+        await Worker.insert(*workers)
+        first_worker = await Worker.select(Worker.id).where(Worker.firm_id == firm_ids[0]).order_by(Worker.id).first()
+
+    await create_account("staff", password, Role.staff)
+    for index, firm_id in enumerate(firm_ids, start=1):
+        await create_account(f"hr{index}", password, Role.hr, firm_id=firm_id)
+    await create_account("worker1", password, Role.worker, worker_id=first_worker["id"])
+    return {"buildings": len(BUILDINGS), "units": len(units), "firms": len(firm_ids), "workers": len(workers)}
+
+
+async def main() -> None:
+    if not await park_is_empty():
+        print("demo park: the database already has a park; nothing loaded")
+        return
+    counts = await load()
+    print(
+        "demo park loaded: {buildings} buildings, {units} units, {firms} firms, {workers} workers".format(**counts)
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
