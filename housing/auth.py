@@ -22,6 +22,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.security.jwt import JWTCookieAuth, Token
+from litestar.params import JSONBody
 from litestar.stores.base import Store
 from piccolo.apps.user.tables import BaseUser
 
@@ -201,7 +202,7 @@ class AuthController(Controller):
     tags = ["auth · 登录"]
 
     @post("/auth/login", status_code=200, opt=allow(PUBLIC), exclude_from_auth=True)
-    async def login(self, request: Request[Any, Any, Any], data: LoginRequest) -> Response[LoginResult]:
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[LoginResult]:
         """Log in with username and password; the token comes back in the body and as a cookie."""
         throttle = LoginThrottle(request.app.stores.get("login_throttle"), data.username)
         if (wait := await throttle.retry_after()) is not None:

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.pagination import OffsetPagination
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from housing import crud
 from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import Page, PathId, Row
+from housing.crud import PageDep, PathId, Row
 from housing.problems import invalid
 from housing.tables import Building, Unit
 
@@ -77,9 +77,9 @@ class BuildingController(Controller):
     async def list_buildings(
         self,
         request: Request,
-        page: Page,
-        gender_rule: GenderRuleName | None = None,
-        q: Annotated[str | None, Parameter(max_length=100, description="code or name contains")] = None,
+        page: PageDep,
+        gender_rule: FromQuery[GenderRuleName | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100, description="code or name contains")] = None,
     ) -> OffsetPagination[BuildingOut]:
         """The park's dormitory buildings."""
         search = crud.contains(Building.name, q)
@@ -94,11 +94,11 @@ class BuildingController(Controller):
         return await crud.fetch(BUILDINGS, viewer_of(request), building_id)
 
     @post("/", opt=allow(STAFF))
-    async def create_building(self, request: Request, data: BuildingCreate) -> BuildingOut:
+    async def create_building(self, request: Request, data: JSONBody[BuildingCreate]) -> BuildingOut:
         return await crud.create(BUILDINGS, viewer_of(request), crud.present(data))
 
     @patch("/{building_id:int}", opt=allow(STAFF))
-    async def update_building(self, request: Request, building_id: PathId, data: BuildingPatch) -> BuildingOut:
+    async def update_building(self, request: Request, building_id: PathId, data: JSONBody[BuildingPatch]) -> BuildingOut:
         return await crud.update(BUILDINGS, viewer_of(request), building_id, crud.present(data))
 
     @delete("/{building_id:int}", opt=allow(STAFF))

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from litestar.di import NamedDependency
 from litestar.pagination import OffsetPagination
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 from piccolo.columns import Column
 from piccolo.columns.combination import Combinable
 from piccolo.table import Table
@@ -28,7 +29,7 @@ OutT = TypeVar("OutT")
 
 MAX_ID = 2_147_483_647
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
-PathId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 Row = dict[str, Any]
 Prepare = Callable[[Row, Row | None, Viewer], Awaitable[Row]]
@@ -44,9 +45,12 @@ class Page:
     offset: int
 
 
+PageDep = NamedDependency[Page]
+
+
 def provide_page(
-    limit: Annotated[int, Parameter(ge=1, le=500, description="rows per page (1–500)")] = 50,
-    offset: Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=500, description="rows per page (1–500)")] = 50,
+    offset: Annotated[int, QueryParameter(ge=0, le=10_000_000, description="rows to skip")] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)
 

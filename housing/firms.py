@@ -10,12 +10,12 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.pagination import OffsetPagination
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
 
 from housing import crud, validators
 from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import Page, PathId, Row
+from housing.crud import PageDep, PathId, Row
 from housing.tables import Firm
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -86,10 +86,10 @@ class FirmController(Controller):
     async def list_firms(
         self,
         request: Request,
-        page: Page,
-        is_key: bool | None = None,
-        active: bool | None = None,
-        q: Annotated[str | None, Parameter(max_length=100, description="name contains")] = None,
+        page: PageDep,
+        is_key: FromQuery[bool | None] = None,
+        active: FromQuery[bool | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100, description="name contains")] = None,
     ) -> OffsetPagination[FirmOut]:
         """Firms of the park; HR sees a list of one, its own firm."""
         filters = [crud.equals(Firm.is_key, is_key), crud.equals(Firm.active, active), crud.contains(Firm.name, q)]
@@ -100,11 +100,11 @@ class FirmController(Controller):
         return await crud.fetch(FIRMS, viewer_of(request), firm_id)
 
     @post("/", opt=allow(STAFF))
-    async def create_firm(self, request: Request, data: FirmCreate) -> FirmOut:
+    async def create_firm(self, request: Request, data: JSONBody[FirmCreate]) -> FirmOut:
         return await crud.create(FIRMS, viewer_of(request), crud.present(data))
 
     @patch("/{firm_id:int}", opt=allow(STAFF))
-    async def update_firm(self, request: Request, firm_id: PathId, data: FirmPatch) -> FirmOut:
+    async def update_firm(self, request: Request, firm_id: PathId, data: JSONBody[FirmPatch]) -> FirmOut:
         """Change a firm; `active: false` marks a firm that has left the park."""
         return await crud.update(FIRMS, viewer_of(request), firm_id, crud.present(data))
 

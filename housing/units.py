@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.pagination import OffsetPagination
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from housing import crud
 from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import Id, Page, PathId, Row
+from housing.crud import Id, PageDep, PathId, Row
 from housing.problems import invalid
 from housing.tables import DEFAULT_RENT_RATE_FEN_PER_M2, Building, Unit
 
@@ -139,11 +139,11 @@ class UnitController(Controller):
     async def list_units(
         self,
         request: Request,
-        page: Page,
-        building_id: Annotated[int | None, Parameter(ge=1, le=crud.MAX_ID)] = None,
-        status: UnitStatusName | None = None,
-        floor: Annotated[int | None, Parameter(ge=1, le=200)] = None,
-        beds: Annotated[int | None, Parameter(ge=1, le=20)] = None,
+        page: PageDep,
+        building_id: Annotated[int | None, QueryParameter(ge=1, le=crud.MAX_ID)] = None,
+        status: FromQuery[UnitStatusName | None] = None,
+        floor: Annotated[int | None, QueryParameter(ge=1, le=200)] = None,
+        beds: Annotated[int | None, QueryParameter(ge=1, le=20)] = None,
     ) -> OffsetPagination[UnitOut]:
         """Units of the park, filtered by building, status, floor or bed count."""
         filters = [
@@ -159,11 +159,11 @@ class UnitController(Controller):
         return await crud.fetch(UNITS, viewer_of(request), unit_id)
 
     @post("/", opt=allow(STAFF))
-    async def create_unit(self, request: Request, data: UnitCreate) -> UnitOut:
+    async def create_unit(self, request: Request, data: JSONBody[UnitCreate]) -> UnitOut:
         return await crud.create(UNITS, viewer_of(request), crud.present(data))
 
     @patch("/{unit_id:int}", opt=allow(STAFF))
-    async def update_unit(self, request: Request, unit_id: PathId, data: UnitPatch) -> UnitOut:
+    async def update_unit(self, request: Request, unit_id: PathId, data: JSONBody[UnitPatch]) -> UnitOut:
         return await crud.update(UNITS, viewer_of(request), unit_id, crud.present(data))
 
     @delete("/{unit_id:int}", opt=allow(STAFF))

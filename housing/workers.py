@@ -15,12 +15,12 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.pagination import OffsetPagination
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
 
 from housing import crud, validators
 from housing.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import Id, Page, PathId, Row
+from housing.crud import Id, PageDep, PathId, Row
 from housing.problems import FieldError, Problem, invalid
 from housing.tables import Firm, Worker
 
@@ -159,13 +159,13 @@ class WorkerController(Controller):
     async def list_workers(
         self,
         request: Request,
-        page: Page,
-        firm_id: Annotated[int | None, Parameter(ge=1, le=crud.MAX_ID, description="staff only; HR sees its own firm")] = None,
-        gender: GenderName | None = None,
-        shift: ShiftName | None = None,
-        housing_status: HousingStatusName | None = None,
-        active: bool | None = None,
-        q: Annotated[str | None, Parameter(max_length=50, description="name or employee number contains")] = None,
+        page: PageDep,
+        firm_id: Annotated[int | None, QueryParameter(ge=1, le=crud.MAX_ID, description="staff only; HR sees its own firm")] = None,
+        gender: FromQuery[GenderName | None] = None,
+        shift: FromQuery[ShiftName | None] = None,
+        housing_status: FromQuery[HousingStatusName | None] = None,
+        active: FromQuery[bool | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=50, description="name or employee number contains")] = None,
     ) -> OffsetPagination[WorkerOut]:
         """Workers; HR sees only its own firm's, whatever `firm_id` it asks for."""
         search = None
@@ -187,11 +187,11 @@ class WorkerController(Controller):
         return await crud.fetch(WORKERS, viewer_of(request), worker_id)
 
     @post("/", opt=allow(STAFF_HR))
-    async def create_worker(self, request: Request, data: WorkerCreate) -> WorkerOut:
+    async def create_worker(self, request: Request, data: JSONBody[WorkerCreate]) -> WorkerOut:
         return await crud.create(WORKERS, viewer_of(request), crud.present(data))
 
     @patch("/{worker_id:int}", opt=allow(STAFF_HR))
-    async def update_worker(self, request: Request, worker_id: PathId, data: WorkerPatch) -> WorkerOut:
+    async def update_worker(self, request: Request, worker_id: PathId, data: JSONBody[WorkerPatch]) -> WorkerOut:
         return await crud.update(WORKERS, viewer_of(request), worker_id, crud.present(data))
 
     @delete("/{worker_id:int}", status_code=200, opt=allow(STAFF_HR))

@@ -1,0 +1,85 @@
+"""A small park for each test, a client on a fresh app, and logins for the five test roles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from piccolo.apps.user.tables import BaseUser
+
+from tests.housing import factories
+
+# Hashing at 600,000 rounds is right for people and wrong for a test suite that logs in
+# hundreds of times; the login code reads the round count from the stored hash either way.
+BaseUser._pbkdf2_iteration_count = 1_000
+
+
+@pytest.fixture
+async def park(migrated: None) -> factories.Park:
+    await factories.empty_database()
+    return await factories.small_park()
+
+
+@pytest.fixture
+async def client(park: factories.Park) -> AsyncIterator[AsyncTestClient[Any]]:
+    from app import create_app
+
+    async with AsyncTestClient(app=create_app()) as test_client:
+        yield test_client
+
+
+@dataclass
+class Api:
+    """A client that can act as any of the test roles."""
+
+    client: AsyncTestClient[Any]
+    park: factories.Park
+    _tokens: dict[str, str]
+
+    async def token(self, role: str) -> str:
+        if role not in self._tokens:
+            response = await self.client.post(
+                "/api/auth/login", json={"username": role, "password": factories.PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            self._tokens[role] = response.json()["token"]
+        return self._tokens[role]
+
+    async def headers(self, role: str) -> dict[str, str]:
+        if role == "anonymous":
+            return {}
+        return {"Authorization": f"Bearer {await self.token(role)}"}
+
+    async def call(self, role: str, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**(await self.headers(role)), **kwargs.pop("headers", {})}
+        # The cookie jar would log the next caller in as the last one: bearer tokens only here.
+        self.client.cookies.clear()
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def get(self, role: str, path: str, **kwargs: Any) -> Any:
+        return await self.call(role, "GET", path, **kwargs)
+
+    async def post(self, role: str, path: str, **kwargs: Any) -> Any:
+        return await self.call(role, "POST", path, **kwargs)
+
+    async def patch(self, role: str, path: str, **kwargs: Any) -> Any:
+        return await self.call(role, "PATCH", path, **kwargs)
+
+    async def delete(self, role: str, path: str, **kwargs: Any) -> Any:
+        return await self.call(role, "DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(client: AsyncTestClient[Any], park: factories.Park) -> Api:
+    return Api(client=client, park=park, _tokens={})
+
+
+Counts = Callable[[], Awaitable[dict[str, int]]]
+
+
+@pytest.fixture
+def counts() -> Counts:
+    return factories.row_counts

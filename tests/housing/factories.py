@@ -1,0 +1,104 @@
+"""The small park every API test starts from, and a way to empty the database between tests.
+
+Two firms (so tenancy can be tested), a third firm with nobody in it (so deleting can be),
+two buildings (one women-only) and an empty one, a handful of units and workers, and the
+accounts `staff`, `hr1`, `hr2`, `worker1` — the same names as the demo park.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo_api.session_auth.tables import SessionsBase
+from stdnum.cn import ric, uscc
+
+from housing.accounts import create_account
+from housing.db import engine, is_sqlite
+from housing.tables import Account, Building, Firm, Role, Unit, Worker
+
+PASSWORD = "demo1234"
+TABLES_CHILD_FIRST = [Account, Worker, Unit, Firm, Building, SessionsBase, BaseUser]
+
+
+def resident_id(birth: date, order: int, region: str = "421002") -> str:
+    """A made-up resident ID number with a correct check digit (odd `order` = male)."""
+    body = f"{region}{birth:%Y%m%d}{order:03d}"
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
+
+
+def credit_code(seed: int) -> str:
+    body = f"91421000MA{seed:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+@dataclass
+class Park:
+    building_any: int
+    building_female: int
+    building_empty: int
+    units: list[int]
+    firm1: int
+    firm2: int
+    firm_empty: int
+    worker1: int  # the worker behind the `worker1` account (firm 1)
+    firm1_other: int  # another worker of firm 1
+    firm2_worker: int
+
+
+async def empty_database() -> None:
+    tables = [t._meta.tablename for t in TABLES_CHILD_FIRST]
+    if is_sqlite():
+        for name in tables:
+            await engine().run_ddl(f'DELETE FROM "{name}"')
+    else:
+        joined = ", ".join(f'"{name}"' for name in tables)
+        await engine().run_ddl(f"TRUNCATE {joined} RESTART IDENTITY CASCADE")
+
+
+async def _insert(row: object) -> int:
+    result = await type(row).insert(row)  # type: ignore[attr-defined]
+    return int(result[0]["id"])
+
+
+async def small_park() -> Park:
+    b_any = await _insert(Building(code="B01", name="员工之家1号楼", floors=6, gender_rule="any"))
+    b_female = await _insert(Building(code="B02", name="员工之家2号楼（女工楼）", floors=4, gender_rule="female"))
+    b_empty = await _insert(Building(code="B09", name="在建9号楼", floors=3, gender_rule="any"))
+    units = [
+        await _insert(Unit(building_id=b_any, floor=1, number="101", area_centi_m2=3650, beds=4)),
+        await _insert(Unit(building_id=b_any, floor=1, number="102", area_centi_m2=4821, beds=6)),
+        await _insert(Unit(building_id=b_any, floor=2, number="201", area_centi_m2=2433, beds=2)),
+        await _insert(Unit(building_id=b_female, floor=1, number="101", area_centi_m2=6010, beds=8)),
+    ]
+    firm1 = await _insert(
+        Firm(name="荆州华鑫电子科技有限公司", uscc=credit_code(1), contact_name="王经理", contact_phone="07168123456", is_key=True)
+    )
+    firm2 = await _insert(
+        Firm(name="湖北楚天精密制造有限公司", uscc=credit_code(2), contact_name="李主管", contact_phone="13907161234")
+    )
+    firm_empty = await _insert(
+        Firm(name="荆州恒达纺织有限公司", uscc=credit_code(3), contact_name="赵女士", contact_phone="13807160000")
+    )
+    worker1 = await _insert(
+        Worker(firm_id=firm1, name="张伟", gender="male", id_number=resident_id(date(1995, 3, 14), 11),
+               mobile="13812345678", employee_no="E0001", shift="day", housing_status="dorm")
+    )
+    firm1_other = await _insert(
+        Worker(firm_id=firm1, name="陈静", gender="female", id_number=resident_id(date(1998, 7, 2), 22),
+               mobile="13912345678", employee_no="E0002", shift="night", housing_status="off_site")
+    )
+    firm2_worker = await _insert(
+        Worker(firm_id=firm2, name="刘强", gender="male", id_number=resident_id(date(1990, 12, 30), 33),
+               mobile="15012345678", employee_no="E0001", shift="rotating", housing_status="dorm")
+    )
+    await create_account("staff", PASSWORD, Role.staff)
+    await create_account("hr1", PASSWORD, Role.hr, firm_id=firm1)
+    await create_account("hr2", PASSWORD, Role.hr, firm_id=firm2)
+    await create_account("worker1", PASSWORD, Role.worker, worker_id=worker1)
+    return Park(b_any, b_female, b_empty, units, firm1, firm2, firm_empty, worker1, firm1_other, firm2_worker)
+
+
+async def row_counts() -> dict[str, int]:
+    return {t._meta.tablename: await t.count() for t in TABLES_CHILD_FIRST}

@@ -1,0 +1,170 @@
+"""The role × route matrix: every route of the app, every test role, the status each must get.
+
+The walk over `app.routes` fails when a route has no row here, so a new route cannot ship
+without someone deciding who may call it (and the app itself refuses a route that declares
+no roles: deny by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from litestar import Litestar, Router, get
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from housing.access import role_guard
+from tests.housing.factories import Park, credit_code, resident_id
+
+ROLES = ["anonymous", "staff", "hr1", "hr2", "worker1"]
+
+# Routes outside the JWT-protected API, each with its reason.
+EXEMPT = {
+    "/schema": "OpenAPI docs are public by design",
+    "/admin": "Piccolo Admin has its own staff-only session login (see test_admin)",
+}
+
+Body = Callable[[Park, str], dict[str, Any]]
+
+
+def _worker_body(park: Park, role: str) -> dict[str, Any]:
+    body = {
+        "name": "新员工",
+        "gender": "female",
+        "id_number": resident_id(date(2001, 5, 6), 48),
+        "mobile": "13700001111",
+        "employee_no": "N001",
+    }
+    return {**body, "firm_id": park.firm1} if role == "staff" else body
+
+
+# (method, route path) → (concrete path, body, {role: status})
+def _s(anonymous: int, staff: int, hr1: int, hr2: int, worker1: int) -> dict[str, int]:
+    return dict(zip(ROLES, [anonymous, staff, hr1, hr2, worker1]))
+
+
+STAFF_ONLY_READ = _s(401, 200, 403, 403, 403)
+STAFF_ONLY_WRITE = _s(401, 200, 403, 403, 403)
+REGISTER_READ = _s(401, 200, 200, 200, 403)
+
+MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str, int]]] = {
+    ("GET", "/health"): (lambda p: "/health", None, _s(200, 200, 200, 200, 200)),
+    ("GET", "/"): (lambda p: "/", None, _s(302, 302, 302, 302, 302)),
+    ("POST", "/api/auth/login"): (
+        lambda p: "/api/auth/login",
+        lambda p, role: {"username": "staff" if role == "anonymous" else role, "password": "demo1234"},
+        _s(200, 200, 200, 200, 200),
+    ),
+    ("POST", "/api/auth/logout"): (lambda p: "/api/auth/logout", None, _s(401, 204, 204, 204, 204)),
+    ("GET", "/api/me"): (lambda p: "/api/me", None, _s(401, 200, 200, 200, 200)),
+    # buildings: staff keeps the register, HR reads it
+    ("GET", "/api/buildings"): (lambda p: "/api/buildings", None, REGISTER_READ),
+    ("GET", "/api/buildings/{building_id:int}"): (lambda p: f"/api/buildings/{p.building_any}", None, REGISTER_READ),
+    ("POST", "/api/buildings"): (
+        lambda p: "/api/buildings",
+        lambda p, role: {"code": "B77", "name": "新楼", "floors": 3},
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/buildings/{building_id:int}"): (
+        lambda p: f"/api/buildings/{p.building_any}",
+        lambda p, role: {"name": "员工之家一号楼"},
+        STAFF_ONLY_WRITE,
+    ),
+    ("DELETE", "/api/buildings/{building_id:int}"): (
+        lambda p: f"/api/buildings/{p.building_empty}",
+        None,
+        _s(401, 204, 403, 403, 403),
+    ),
+    # units
+    ("GET", "/api/units"): (lambda p: "/api/units", None, REGISTER_READ),
+    ("GET", "/api/units/{unit_id:int}"): (lambda p: f"/api/units/{p.units[0]}", None, REGISTER_READ),
+    ("POST", "/api/units"): (
+        lambda p: "/api/units",
+        lambda p, role: {"building_id": p.building_any, "floor": 3, "number": "301", "area_m2": "30.00", "beds": 4},
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/units/{unit_id:int}"): (
+        lambda p: f"/api/units/{p.units[0]}",
+        lambda p, role: {"status": "maintenance"},
+        STAFF_ONLY_WRITE,
+    ),
+    ("DELETE", "/api/units/{unit_id:int}"): (lambda p: f"/api/units/{p.units[2]}", None, _s(401, 204, 403, 403, 403)),
+    # firms: HR reads only its own
+    ("GET", "/api/firms"): (lambda p: "/api/firms", None, REGISTER_READ),
+    ("GET", "/api/firms/{firm_id:int}"): (lambda p: f"/api/firms/{p.firm1}", None, _s(401, 200, 200, 404, 403)),
+    ("POST", "/api/firms"): (
+        lambda p: "/api/firms",
+        lambda p, role: {"name": "荆州新星科技有限公司", "uscc": credit_code(77), "contact_name": "周先生", "contact_phone": "13800001111"},
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/firms/{firm_id:int}"): (
+        lambda p: f"/api/firms/{p.firm1}",
+        lambda p, role: {"contact_name": "孙经理"},
+        STAFF_ONLY_WRITE,
+    ),
+    ("DELETE", "/api/firms/{firm_id:int}"): (lambda p: f"/api/firms/{p.firm_empty}", None, _s(401, 204, 403, 403, 403)),
+    # workers: HR keeps its own firm's, a worker reads only itself
+    ("GET", "/api/workers"): (lambda p: "/api/workers", None, REGISTER_READ),
+    ("GET", "/api/workers/{worker_id:int}"): (lambda p: f"/api/workers/{p.worker1}", None, _s(401, 200, 200, 404, 200)),
+    ("POST", "/api/workers"): (lambda p: "/api/workers", _worker_body, _s(401, 201, 201, 201, 403)),
+    ("PATCH", "/api/workers/{worker_id:int}"): (
+        lambda p: f"/api/workers/{p.firm1_other}",
+        lambda p, role: {"shift": "day"},
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("DELETE", "/api/workers/{worker_id:int}"): (
+        lambda p: f"/api/workers/{p.firm1_other}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+}
+
+
+def _app_routes() -> set[tuple[str, str]]:
+    from app import app
+
+    found = set()
+    for route in app.routes:
+        if any(route.path == prefix or route.path.startswith(prefix + "/") for prefix in EXEMPT):
+            continue
+        assert isinstance(route, HTTPRoute), f"{route.path}: not an HTTP route and not exempt"
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            found.add((method, route.path))
+    return found
+
+
+def test_every_route_has_a_row_in_the_matrix() -> None:
+    routes = _app_routes()
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"routes with no rule in the role × route matrix: {missing}"
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_role_gets_expected_status(api: Any, role: str, route: tuple[str, str]) -> None:
+    method, _ = route
+    path_of, body_of, expected = MATRIX[route]
+    kwargs: dict[str, Any] = {"follow_redirects": False}
+    if body_of is not None:
+        kwargs["json"] = body_of(api.park, role)
+    response = await api.call(role, method, path_of(api.park), **kwargs)
+    assert response.status_code == expected[role], response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_route_without_declared_roles_is_refused() -> None:
+    """Deny by default: forgetting `opt=allow(...)` locks a route, it does not open it."""
+
+    @get("/forgot", sync_to_thread=False)
+    def forgot() -> str:
+        return "open"
+
+    app = Litestar(route_handlers=[Router("/api", route_handlers=[forgot], guards=[role_guard])])
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/api/forgot")).status_code == 403
