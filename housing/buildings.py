@@ -95,11 +95,11 @@ class BuildingController(Controller):
 
     @post("/", opt=allow(STAFF))
     async def create_building(self, request: Request, data: JSONBody[BuildingCreate]) -> BuildingOut:
-        return await crud.create(BUILDINGS, viewer_of(request), crud.present(data))
+        return await crud.create(BUILDINGS, viewer_of(request), await crud.sent(request, data))
 
     @patch("/{building_id:int}", opt=allow(STAFF))
     async def update_building(self, request: Request, building_id: PathId, data: JSONBody[BuildingPatch]) -> BuildingOut:
-        return await crud.update(BUILDINGS, viewer_of(request), building_id, crud.present(data))
+        return await crud.update(BUILDINGS, viewer_of(request), building_id, await crud.sent(request, data))
 
     @delete("/{building_id:int}", opt=allow(STAFF))
     async def delete_building(self, request: Request, building_id: PathId) -> None:

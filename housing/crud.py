@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
 from litestar.di import NamedDependency
 from litestar.pagination import OffsetPagination
 from litestar.params import PathParameter, QueryParameter
@@ -66,8 +68,17 @@ class Resource(Generic[OutT]):
     prepare: Prepare = _unchanged
 
 
-def present(body: msgspec.Struct) -> Row:
-    """The fields a request actually sent (a PATCH leaves the others UNSET)."""
+async def sent(request: Request[Any, Any, Any], data: msgspec.Struct) -> Row:
+    """The fields a request actually sent (a PATCH leaves the others UNSET), strictly typed.
+
+    Litestar's signature model converts with `strict=False`, so `"4"` would pass for 4 beds and
+    `"true"` for a flag; a register that is fed from spreadsheets must refuse such cells
+    instead of guessing, so the raw body is decoded once more, strictly, into the same struct.
+    """
+    try:
+        body = msgspec.json.decode(await request.body(), type=type(data), strict=True)
+    except msgspec.ValidationError as error:
+        raise ValidationException(extra=[{"message": str(error), "key": None, "source": "body"}]) from None
     return {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET}
 
 

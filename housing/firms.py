@@ -101,12 +101,12 @@ class FirmController(Controller):
 
     @post("/", opt=allow(STAFF))
     async def create_firm(self, request: Request, data: JSONBody[FirmCreate]) -> FirmOut:
-        return await crud.create(FIRMS, viewer_of(request), crud.present(data))
+        return await crud.create(FIRMS, viewer_of(request), await crud.sent(request, data))
 
     @patch("/{firm_id:int}", opt=allow(STAFF))
     async def update_firm(self, request: Request, firm_id: PathId, data: JSONBody[FirmPatch]) -> FirmOut:
         """Change a firm; `active: false` marks a firm that has left the park."""
-        return await crud.update(FIRMS, viewer_of(request), firm_id, crud.present(data))
+        return await crud.update(FIRMS, viewer_of(request), firm_id, await crud.sent(request, data))
 
     @delete("/{firm_id:int}", opt=allow(STAFF))
     async def delete_firm(self, request: Request, firm_id: PathId) -> None:

@@ -109,7 +109,7 @@ def problem_response(
 
 def _field_of(key: str | None) -> str:
     """msgspec reports `$.firms[3].beds`-style paths; the client wants `beds` or `firms[3].beds`."""
-    if not key:
+    if not key or key == "data":  # Litestar names the request body `data`
         return "body"
     return key.removeprefix("$.").removeprefix("$") or "body"
 
@@ -127,6 +127,9 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
         at = re.search(r" - at `\$\.?([^`]*)`$", message)
         if at and field_name == "body":
             field_name = at.group(1) or "body"
+        named = re.match(r"^Object (?:contains unknown|missing required) field `([^`]+)`", message)
+        if named:
+            field_name = named.group(1) if field_name == "body" else f"{field_name}.{named.group(1)}"
         errors.append({"field": field_name, "message": translate_validation(message, lang)})
     malformed = not errors and "decode" in str(exc.detail).lower()
     if malformed:

@@ -160,11 +160,11 @@ class UnitController(Controller):
 
     @post("/", opt=allow(STAFF))
     async def create_unit(self, request: Request, data: JSONBody[UnitCreate]) -> UnitOut:
-        return await crud.create(UNITS, viewer_of(request), crud.present(data))
+        return await crud.create(UNITS, viewer_of(request), await crud.sent(request, data))
 
     @patch("/{unit_id:int}", opt=allow(STAFF))
     async def update_unit(self, request: Request, unit_id: PathId, data: JSONBody[UnitPatch]) -> UnitOut:
-        return await crud.update(UNITS, viewer_of(request), unit_id, crud.present(data))
+        return await crud.update(UNITS, viewer_of(request), unit_id, await crud.sent(request, data))
 
     @delete("/{unit_id:int}", opt=allow(STAFF))
     async def delete_unit(self, request: Request, unit_id: PathId) -> None:

@@ -188,11 +188,11 @@ class WorkerController(Controller):
 
     @post("/", opt=allow(STAFF_HR))
     async def create_worker(self, request: Request, data: JSONBody[WorkerCreate]) -> WorkerOut:
-        return await crud.create(WORKERS, viewer_of(request), crud.present(data))
+        return await crud.create(WORKERS, viewer_of(request), await crud.sent(request, data))
 
     @patch("/{worker_id:int}", opt=allow(STAFF_HR))
     async def update_worker(self, request: Request, worker_id: PathId, data: JSONBody[WorkerPatch]) -> WorkerOut:
-        return await crud.update(WORKERS, viewer_of(request), worker_id, crud.present(data))
+        return await crud.update(WORKERS, viewer_of(request), worker_id, await crud.sent(request, data))
 
     @delete("/{worker_id:int}", status_code=200, opt=allow(STAFF_HR))
     async def deactivate_worker(self, request: Request, worker_id: PathId) -> WorkerOut:
