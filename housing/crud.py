@@ -24,7 +24,7 @@ from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
 from housing.access import Viewer
-from housing.db import write_transaction
+from housing.db import is_sqlite, write_transaction
 from housing.problems import FieldError, Problem, invalid, not_found
 
 OutT = TypeVar("OutT")
@@ -194,7 +194,9 @@ def contains(column: Column, needle: str | None) -> Combinable | None:
     """A case-insensitive substring filter for the `q` search box; None when the box is empty."""
     if not needle:
         return None
-    return column.ilike(f"%{needle}%")
+    pattern = f"%{needle}%"
+    # SQLite's LIKE already ignores ASCII case (and warns about ILIKE); PostgreSQL needs ILIKE.
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 
 def equals(column: Column, value: Any) -> Combinable | None:

@@ -1,0 +1,52 @@
+"""The demo park that ./scripts/run loads: the promised size, and data the register would accept."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from housing import validators
+from housing.tables import Account, Building, Firm, Unit, Worker
+from tests.housing import factories
+
+
+def _demo_module():
+    path = Path(__file__).resolve().parents[2] / "scripts" / "demo_park.py"
+    spec = importlib.util.spec_from_file_location("demo_park", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_demo_park_has_the_promised_shape_and_valid_data(migrated) -> None:
+    await factories.empty_database()
+    demo = _demo_module()
+    assert await demo.park_is_empty()
+    counts = await demo.load()
+    assert counts == {"buildings": 5, "units": 131, "firms": 20, "workers": 500}
+    assert not await demo.park_is_empty()
+
+    assert await Unit.count() == 131 and await Firm.count() == 20 and await Worker.count() == 500
+    assert 4 <= await Building.count() <= 6
+    units = await Unit.select(Unit.beds, Unit.area_centi_m2)
+    assert {u["beds"] for u in units} == {2, 4, 6, 8}
+    assert all(1500 <= u["area_centi_m2"] <= 7000 for u in units)
+
+    for worker in await Worker.select(Worker.id_number, Worker.gender, Worker.mobile):
+        assert validators.resident_id(worker["id_number"]) == worker["id_number"]
+        assert validators.gender_of_resident_id(worker["id_number"]) == worker["gender"]
+        assert validators.mobile(worker["mobile"]) == worker["mobile"]
+    for firm in await Firm.select(Firm.uscc, Firm.contact_phone):
+        assert validators.credit_code(firm["uscc"]) == firm["uscc"]
+        assert validators.phone(firm["contact_phone"]) == firm["contact_phone"]
+
+    roles = {
+        row["user_id.username"]: row
+        for row in await Account.select(Account.user_id.username, Account.role, Account.firm_id, Account.worker_id.firm_id)
+    }
+    first_firm = (await Firm.select(Firm.id).order_by(Firm.id).first())["id"]
+    assert roles["staff"]["role"] == "staff"
+    assert roles["hr1"]["role"] == "hr" and roles["hr1"]["firm_id"] == first_firm
+    assert roles["hr2"]["role"] == "hr" and roles["hr2"]["firm_id"] != first_firm
+    assert roles["worker1"]["role"] == "worker" and roles["worker1"]["worker_id.firm_id"] == first_firm
