@@ -145,7 +145,8 @@ async def check_password(username: str, password: str) -> tuple[int, bool] | Non
     hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, password, salt, int(iterations))
     if not hmac.compare_digest(hashed, row["password"]):
         return None
-    await BaseUser.update({BaseUser.last_login: datetime.now(timezone.utc)}).where(BaseUser.id == row["id"])
+    # `last_login` is a naive Timestamp column in Piccolo (local time, as Piccolo itself writes it).
+    await BaseUser.update({BaseUser.last_login: datetime.now()}).where(BaseUser.id == row["id"])
     return row["id"], bool(row["active"])
 
 

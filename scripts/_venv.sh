@@ -1,0 +1,22 @@
+# Sourced by scripts/run and scripts/test: make .venv with the project installed, once per change.
+# Needs only Python 3.11+; reinstalls when pyproject.toml changed since the last install.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "Python 3.11 or newer is needed (found: $("$PYTHON" --version 2>&1))." >&2
+    exit 1
+fi
+EXTRAS="${1:-}"
+stamp=".venv/.installed${EXTRAS:+-$EXTRAS}"
+if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv …"
+    "$PYTHON" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "Installing dependencies into .venv …"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+    touch "$stamp"
+fi
