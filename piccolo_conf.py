@@ -29,9 +29,7 @@ def engine_from_url(url: str | None) -> SQLiteEngine | PostgresEngine:
         return SQLiteEngine(path=str(path))
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url})
-    raise RuntimeError(
-        f"DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':', 1)[0]}://…"
-    )
+    raise RuntimeError(f"DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':', 1)[0]}://…")
 
 
 DB = engine_from_url(os.environ.get("DATABASE_URL"))

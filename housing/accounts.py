@@ -39,7 +39,5 @@ async def create_account(
             admin=role is Role.staff,
             superuser=role is Role.staff,
         )
-        inserted = await Account.insert(
-            Account(user_id=user.id, role=role.value, firm_id=firm_id, worker_id=worker_id)
-        )
+        inserted = await Account.insert(Account(user_id=user.id, role=role.value, firm_id=firm_id, worker_id=worker_id))
         return int(inserted[0]["id"])

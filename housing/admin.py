@@ -14,13 +14,17 @@ from litestar.types import Receive, Scope, Send
 from piccolo.apps.user.tables import BaseUser
 from piccolo_admin.endpoints import TableConfig, create_admin
 
+from housing.settings import is_production
 from housing.tables import Account, Building, Firm, Unit, Worker
 
 
 def build_admin() -> Any:
     return create_admin(
         tables=[
-            TableConfig(Building, visible_columns=[Building.id, Building.code, Building.name, Building.floors, Building.gender_rule]),
+            TableConfig(
+                Building,
+                visible_columns=[Building.id, Building.code, Building.name, Building.floors, Building.gender_rule],
+            ),
             TableConfig(Unit),
             TableConfig(Firm),
             TableConfig(Worker),
@@ -28,7 +32,7 @@ def build_admin() -> Any:
             BaseUser,
         ],
         site_name="园区员工之家 · Park housing admin",
-        production=False,
+        production=is_production(),
     )
 
 

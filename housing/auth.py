@@ -9,11 +9,8 @@ stops working too. Failed logins are counted per account name and throttled.
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio
@@ -21,13 +18,14 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.params import JSONBody
+from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.stores.base import Store
 from piccolo.apps.user.tables import BaseUser
 
 from housing.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
 from housing.problems import Problem
+from housing.settings import is_production, secret_key
 from housing.tables import Account, Firm, Role, Worker
 
 TOKEN_LIFETIME = timedelta(hours=12)
@@ -56,18 +54,6 @@ class LoginResult(msgspec.Struct):
     token_type: str
     expires_in: int
     me: Me
-
-
-def secret_key() -> str:
-    """`SECRET_KEY` in production; on a developer's machine a key kept in ./var survives restarts."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
-    path = Path(__file__).resolve().parent.parent / "var" / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 async def load_viewer(user_id: int) -> Viewer | None:
@@ -121,6 +107,7 @@ jwt_auth = JWTCookieAuth[Viewer, Token](
     default_token_expiration=TOKEN_LIFETIME,
     key=COOKIE_KEY,
     samesite="lax",
+    secure=is_production(),
     exclude=["^/$", "^/health$", "^/schema", "^/admin", "^/api/auth/login$"],
 )
 
@@ -133,9 +120,7 @@ async def check_password(username: str, password: str) -> tuple[int, bool] | Non
     and reports `active` so the caller can refuse a deactivated account.
     """
     row = await (
-        BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active)
-        .where(BaseUser.username == username)
-        .first()
+        BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active).where(BaseUser.username == username).first()
     )
     if row is None:
         # Hash anyway, so a missing account takes as long as a wrong password.
@@ -191,9 +176,7 @@ class LoginThrottle:
     async def failed(self) -> None:
         count = await self.store.get(self.key)
         remaining = await self.store.expires_in(self.key) if count is not None else None
-        await self.store.set(
-            self.key, str(int(count or 0) + 1), expires_in=remaining or FAILED_LOGIN_WINDOW_S
-        )
+        await self.store.set(self.key, str(int(count or 0) + 1), expires_in=remaining or FAILED_LOGIN_WINDOW_S)
 
     async def reset(self) -> None:
         await self.store.delete(self.key)
@@ -238,7 +221,7 @@ class AuthController(Controller):
         """End this session: the token is revoked (not just the cookie dropped)."""
         token = request.auth
         if token.jti:
-            remaining = int((token.exp - datetime.now(timezone.utc)).total_seconds())
+            remaining = int((token.exp - datetime.now(UTC)).total_seconds())
             await _revoked_store(request).set(str(token.jti), "1", expires_in=max(1, remaining))
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(COOKIE_KEY, path="/")

@@ -52,9 +52,12 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     if "code" in values:
         values["code"] = values["code"].upper()
     if current is not None and "floors" in values:
-        highest = await Unit.select(Unit.floor).where(Unit.building_id == current["id"]).order_by(
-            Unit.floor, ascending=False
-        ).first()
+        highest = (
+            await Unit.select(Unit.floor)
+            .where(Unit.building_id == current["id"])
+            .order_by(Unit.floor, ascending=False)
+            .first()
+        )
         if highest and highest["floor"] > values["floors"]:
             raise invalid("floors", "floor_out_of_range", floors=values["floors"])
     return values
@@ -98,7 +101,9 @@ class BuildingController(Controller):
         return await crud.create(BUILDINGS, viewer_of(request), await crud.sent(request, data))
 
     @patch("/{building_id:int}", opt=allow(STAFF))
-    async def update_building(self, request: Request, building_id: PathId, data: JSONBody[BuildingPatch]) -> BuildingOut:
+    async def update_building(
+        self, request: Request, building_id: PathId, data: JSONBody[BuildingPatch]
+    ) -> BuildingOut:
         return await crud.update(BUILDINGS, viewer_of(request), building_id, await crud.sent(request, data))
 
     @delete("/{building_id:int}", opt=allow(STAFF))

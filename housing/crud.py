@@ -15,8 +15,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.pagination import OffsetPagination
 from litestar.params import PathParameter, QueryParameter
 from piccolo.columns import Column
@@ -101,8 +101,11 @@ async def list_page(
     count = resource.table.count()
     for condition in conditions:
         count = count.where(condition)
-    rows = await _select(resource, conditions).order_by(resource.table._meta.primary_key).limit(page.limit).offset(
-        page.offset
+    rows = (
+        await _select(resource, conditions)
+        .order_by(resource.table._meta.primary_key)
+        .limit(page.limit)
+        .offset(page.offset)
     )
     return OffsetPagination(
         items=[resource.to_out(row, viewer) for row in rows],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.engine.base import Engine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.engine.finder import engine_finder
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 
 def engine() -> Engine:

@@ -33,19 +33,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # fields
     "unknown_reference": ("{field} 指向的记录不存在。", "{field} refers to a record that does not exist."),
     "duplicate": ("{field} 已存在：{value}", "{field} already exists: {value}"),
-    "firm_not_yours": ("HR 只能管理本企业的员工，不能指定 firm_id。", "HR manages only its own firm's workers; firm_id cannot be chosen."),
+    "firm_not_yours": (
+        "HR 只能管理本企业的员工，不能指定 firm_id。",
+        "HR manages only its own firm's workers; firm_id cannot be chosen.",
+    ),
     "firm_id_required": ("请指定员工所属企业 firm_id。", "firm_id is required."),
     "id_number_invalid": (
         "身份证号码无效（校验位或出生日期不正确）。",
         "Invalid resident ID number (check digit or birth date is wrong).",
     ),
-    "id_number_too_young": ("按身份证号码，此人未满 16 周岁，不能登记为员工。", "By the ID number this person is under 16."),
+    "id_number_too_young": (
+        "按身份证号码，此人未满 16 周岁，不能登记为员工。",
+        "By the ID number this person is under 16.",
+    ),
     "gender_mismatch": ("性别与身份证号码不符。", "Gender does not match the ID number."),
     "mobile_invalid": ("手机号码无效。", "Invalid mobile number."),
     "phone_invalid": ("电话号码无效。", "Invalid phone number."),
     "uscc_invalid": ("统一社会信用代码无效。", "Invalid unified social credit code."),
-    "floor_out_of_range": ("楼层超出该楼栋的层数（1–{floors}）。", "Floor is outside the building's floors (1–{floors})."),
-    "invalid_area": ("面积应为大于 0、不超过 10000 的数字（平方米）。", "Area must be a number of m² above 0 and at most 10000."),
+    "floor_out_of_range": (
+        "楼层超出该楼栋的层数（1–{floors}）。",
+        "Floor is outside the building's floors (1–{floors}).",
+    ),
+    "invalid_area": (
+        "面积应为大于 0、不超过 10000 的数字（平方米）。",
+        "Area must be a number of m² above 0 and at most 10000.",
+    ),
     "area_precision": ("面积最多保留两位小数。", "Area takes at most two decimal places."),
     "blank": ("不能为空。", "Must not be blank."),
 }

@@ -18,7 +18,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 
-from housing.i18n import Lang, pick_language, text, translate_validation
+from housing.i18n import pick_language, text, translate_validation
 
 log = logging.getLogger("housing")
 
@@ -54,10 +54,7 @@ class Problem(ProblemDetailsException):
 
     def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         lang = pick_language(request.headers.get("accept-language"))
-        errors = [
-            {"field": e.field, "message": text(e.key, lang, field=e.field, **e.params)}
-            for e in self.errors
-        ]
+        errors = [{"field": e.field, "message": text(e.key, lang, field=e.field, **e.params)} for e in self.errors]
         return problem_response(
             request, self.status_code, self.key, text(self.key, lang, **self.params), errors, self.headers
         )

@@ -9,7 +9,7 @@ number twice in a firm, one person active twice) is a unique index made in the m
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
@@ -23,7 +23,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 
-class GenderRule(str, Enum):
+class GenderRule(StrEnum):
     """Who a building may house: anyone, or one gender only (e.g. a women-only block)."""
 
     any = "any"
@@ -31,12 +31,12 @@ class GenderRule(str, Enum):
     female = "female"
 
 
-class Gender(str, Enum):
+class Gender(StrEnum):
     male = "male"
     female = "female"
 
 
-class UnitStatus(str, Enum):
+class UnitStatus(StrEnum):
     """`maintenance` units get no new lease; `retired` units are out of the register's stock."""
 
     available = "available"
@@ -44,13 +44,13 @@ class UnitStatus(str, Enum):
     retired = "retired"
 
 
-class Shift(str, Enum):
+class Shift(StrEnum):
     day = "day"
     night = "night"
     rotating = "rotating"
 
 
-class HousingStatus(str, Enum):
+class HousingStatus(StrEnum):
     """Where the worker lives: a park dorm, a rented flat off-site (subsidy), or their own home."""
 
     dorm = "dorm"
@@ -58,7 +58,7 @@ class HousingStatus(str, Enum):
     own_home = "own_home"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     staff = "staff"
     hr = "hr"
     worker = "worker"

@@ -120,11 +120,15 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
 
 async def _check_one_active_record(id_number: str, current: Row | None) -> None:
     """One person is an active worker of one firm at a time (the database's partial index agrees)."""
-    query = Worker.exists().where(Worker.id_number == id_number).where(Worker.active == True)  # noqa: E712
+    query = Worker.exists().where(Worker.id_number == id_number).where(Worker.active == True)
     if current is not None:
         query = query.where(Worker.id != current["id"])
     if await query:
-        raise Problem(409, "conflict", errors=[FieldError("id_number", "duplicate", {"value": validators.mask_resident_id(id_number)})])
+        raise Problem(
+            409,
+            "conflict",
+            errors=[FieldError("id_number", "duplicate", {"value": validators.mask_resident_id(id_number)})],
+        )
 
 
 WORKERS = crud.Resource(
@@ -160,7 +164,9 @@ class WorkerController(Controller):
         self,
         request: Request,
         page: PageDep,
-        firm_id: Annotated[int | None, QueryParameter(ge=1, le=crud.MAX_ID, description="staff only; HR sees its own firm")] = None,
+        firm_id: Annotated[
+            int | None, QueryParameter(ge=1, le=crud.MAX_ID, description="staff only; HR sees its own firm")
+        ] = None,
         gender: FromQuery[GenderName | None] = None,
         shift: FromQuery[ShiftName | None] = None,
         housing_status: FromQuery[HousingStatusName | None] = None,

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stdnum.cn import ric, uscc  # noqa: E402
+from stdnum.cn import ric, uscc
 
-from housing.accounts import create_account  # noqa: E402
-from housing.db import write_transaction  # noqa: E402
-from housing.tables import Building, Firm, Role, Unit, Worker  # noqa: E402
+from housing.accounts import create_account
+from housing.db import write_transaction
+from housing.tables import Building, Firm, Role, Unit, Worker
 
 DEMO_PASSWORD = "demo1234"
 SEED = 20261122
@@ -39,21 +39,64 @@ EXTRA_UNITS_ON_TOP = {"B05": 6}  # … + 6 on B05's top floor = 131
 UNIT_TYPES = {2: (22, 28), 4: (32, 40), 6: (44, 52), 8: (56, 66)}
 
 FIRMS = [
-    ("荆州华鑫电子科技有限公司", True), ("湖北楚天精密制造有限公司", True), ("荆州恒达纺织有限公司", False),
-    ("江汉新材料股份有限公司", True), ("荆州市金穗食品有限公司", False), ("湖北荆楚汽车零部件有限公司", False),
-    ("荆州鸿运物流有限公司", False), ("湖北长江光电有限公司", False), ("荆州瑞丰医疗器械有限公司", False),
-    ("荆州宏图包装材料有限公司", False), ("湖北江陵智能装备有限公司", False), ("荆州美佳服饰有限公司", False),
-    ("湖北荆州石化机械有限公司", False), ("荆州绿源环保科技有限公司", False), ("荆州天成电缆有限公司", False),
-    ("湖北沙市印务有限公司", False), ("荆州嘉禾家具制造有限公司", False), ("荆州博锐新能源有限公司", False),
-    ("湖北楚风建材有限公司", False), ("荆州安泰消防设备有限公司", False),
+    ("荆州华鑫电子科技有限公司", True),
+    ("湖北楚天精密制造有限公司", True),
+    ("荆州恒达纺织有限公司", False),
+    ("江汉新材料股份有限公司", True),
+    ("荆州市金穗食品有限公司", False),
+    ("湖北荆楚汽车零部件有限公司", False),
+    ("荆州鸿运物流有限公司", False),
+    ("湖北长江光电有限公司", False),
+    ("荆州瑞丰医疗器械有限公司", False),
+    ("荆州宏图包装材料有限公司", False),
+    ("湖北江陵智能装备有限公司", False),
+    ("荆州美佳服饰有限公司", False),
+    ("湖北荆州石化机械有限公司", False),
+    ("荆州绿源环保科技有限公司", False),
+    ("荆州天成电缆有限公司", False),
+    ("湖北沙市印务有限公司", False),
+    ("荆州嘉禾家具制造有限公司", False),
+    ("荆州博锐新能源有限公司", False),
+    ("湖北楚风建材有限公司", False),
+    ("荆州安泰消防设备有限公司", False),
 ]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡"
+    "蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛"
+)
 GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林洋"
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲桂丹萍红琴云莲雪梅琳倩婷颖慧瑶佳雯璐"
 REGION_CODES = ["421002", "421003", "421022", "421023", "421081", "421087", "420106", "430102", "411302"]
-MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
-                   "155", "157", "158", "159", "166", "176", "177", "180", "181", "182", "186", "187", "188", "189", "199"]
+MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+]
 
 
 def credit_code(rng: random.Random) -> str:
@@ -157,9 +200,7 @@ async def main() -> None:
         print("demo park: the database already has a park; nothing loaded")
         return
     counts = await load()
-    print(
-        "demo park loaded: {buildings} buildings, {units} units, {firms} firms, {workers} workers".format(**counts)
-    )
+    print("demo park loaded: {buildings} buildings, {units} units, {firms} firms, {workers} workers".format(**counts))
 
 
 if __name__ == "__main__":

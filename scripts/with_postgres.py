@@ -66,16 +66,25 @@ def _throwaway_cluster(bindir: Path) -> Iterator[int]:
         shutil.chown(folder, "postgres", "postgres")
     data = folder / "data"
     port = _free_port()
-    subprocess.run([*run_as, str(bindir / "initdb"), "-A", "trust", "-U", "postgres", "-D", str(data)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-A", "trust", "-U", "postgres", "-D", str(data)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder} -c fsync=off"
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         yield port
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -121,8 +130,10 @@ def main(argv: list[str]) -> int:
     with postgres_url() as found:
         if found is None:
             banner = "!" * 72
-            print(f"\n{banner}\n!! PostgreSQL SKIPPED: no TEST_DATABASE_URL, no server on 127.0.0.1:5432,\n"
-                  f"!! and no server binaries (apt-get install postgresql) on this machine.\n{banner}\n")
+            print(
+                f"\n{banner}\n!! PostgreSQL SKIPPED: no TEST_DATABASE_URL, no server on 127.0.0.1:5432,\n"
+                f"!! and no server binaries (apt-get install postgresql) on this machine.\n{banner}\n"
+            )
             return 1 if os.environ.get("CI") else SKIPPED
         url, origin = found
         print(f"PostgreSQL: {origin}", flush=True)

@@ -73,7 +73,13 @@ async def small_park() -> Park:
         await _insert(Unit(building_id=b_female, floor=1, number="101", area_centi_m2=6010, beds=8)),
     ]
     firm1 = await _insert(
-        Firm(name="荆州华鑫电子科技有限公司", uscc=credit_code(1), contact_name="王经理", contact_phone="07168123456", is_key=True)
+        Firm(
+            name="荆州华鑫电子科技有限公司",
+            uscc=credit_code(1),
+            contact_name="王经理",
+            contact_phone="07168123456",
+            is_key=True,
+        )
     )
     firm2 = await _insert(
         Firm(name="湖北楚天精密制造有限公司", uscc=credit_code(2), contact_name="李主管", contact_phone="13907161234")
@@ -82,16 +88,40 @@ async def small_park() -> Park:
         Firm(name="荆州恒达纺织有限公司", uscc=credit_code(3), contact_name="赵女士", contact_phone="13807160000")
     )
     worker1 = await _insert(
-        Worker(firm_id=firm1, name="张伟", gender="male", id_number=resident_id(date(1995, 3, 14), 11),
-               mobile="13812345678", employee_no="E0001", shift="day", housing_status="dorm")
+        Worker(
+            firm_id=firm1,
+            name="张伟",
+            gender="male",
+            id_number=resident_id(date(1995, 3, 14), 11),
+            mobile="13812345678",
+            employee_no="E0001",
+            shift="day",
+            housing_status="dorm",
+        )
     )
     firm1_other = await _insert(
-        Worker(firm_id=firm1, name="陈静", gender="female", id_number=resident_id(date(1998, 7, 2), 22),
-               mobile="13912345678", employee_no="E0002", shift="night", housing_status="off_site")
+        Worker(
+            firm_id=firm1,
+            name="陈静",
+            gender="female",
+            id_number=resident_id(date(1998, 7, 2), 22),
+            mobile="13912345678",
+            employee_no="E0002",
+            shift="night",
+            housing_status="off_site",
+        )
     )
     firm2_worker = await _insert(
-        Worker(firm_id=firm2, name="刘强", gender="male", id_number=resident_id(date(1990, 12, 30), 33),
-               mobile="15012345678", employee_no="E0001", shift="rotating", housing_status="dorm")
+        Worker(
+            firm_id=firm2,
+            name="刘强",
+            gender="male",
+            id_number=resident_id(date(1990, 12, 30), 33),
+            mobile="15012345678",
+            employee_no="E0001",
+            shift="rotating",
+            housing_status="dorm",
+        )
     )
     await create_account("staff", PASSWORD, Role.staff)
     await create_account("hr1", PASSWORD, Role.hr, firm_id=firm1)

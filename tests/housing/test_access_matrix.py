@@ -43,7 +43,7 @@ def _worker_body(park: Park, role: str) -> dict[str, Any]:
 
 # (method, route path) → (concrete path, body, {role: status})
 def _s(anonymous: int, staff: int, hr1: int, hr2: int, worker1: int) -> dict[str, int]:
-    return dict(zip(ROLES, [anonymous, staff, hr1, hr2, worker1]))
+    return dict(zip(ROLES, [anonymous, staff, hr1, hr2, worker1], strict=True))
 
 
 STAFF_ONLY_READ = _s(401, 200, 403, 403, 403)
@@ -97,7 +97,12 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     ("GET", "/api/firms/{firm_id:int}"): (lambda p: f"/api/firms/{p.firm1}", None, _s(401, 200, 200, 404, 403)),
     ("POST", "/api/firms"): (
         lambda p: "/api/firms",
-        lambda p, role: {"name": "荆州新星科技有限公司", "uscc": credit_code(77), "contact_name": "周先生", "contact_phone": "13800001111"},
+        lambda p, role: {
+            "name": "荆州新星科技有限公司",
+            "uscc": credit_code(77),
+            "contact_name": "周先生",
+            "contact_phone": "13800001111",
+        },
         _s(401, 201, 403, 403, 403),
     ),
     ("PATCH", "/api/firms/{firm_id:int}"): (

@@ -28,7 +28,12 @@ def _valid_unit(park: Park) -> dict[str, Any]:
 
 
 def _valid_firm(park: Park) -> dict[str, Any]:
-    return {"name": "荆州新星科技有限公司", "uscc": credit_code(88), "contact_name": "周先生", "contact_phone": "13800001111"}
+    return {
+        "name": "荆州新星科技有限公司",
+        "uscc": credit_code(88),
+        "contact_name": "周先生",
+        "contact_phone": "13800001111",
+    }
 
 
 def _valid_building(park: Park) -> dict[str, Any]:
@@ -151,7 +156,15 @@ async def test_malformed_json_is_a_400_problem(api, counts) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=100000", "offset=-1", "building_id=abc", "status=broken", "beds=0", "building_id=99999999999999999999"],
+    [
+        "limit=0",
+        "limit=100000",
+        "offset=-1",
+        "building_id=abc",
+        "status=broken",
+        "beds=0",
+        "building_id=99999999999999999999",
+    ],
 )
 async def test_bad_query_parameters_are_4xx(api, query) -> None:
     response = await api.get("staff", f"/api/units?{query}")

@@ -22,8 +22,14 @@ async def test_unit_number_unique_within_building(park) -> None:
 async def test_employee_number_unique_within_firm(park) -> None:
     with pytest.raises(INTEGRITY):
         await Worker.insert(
-            Worker(firm_id=park.firm1, name="甲", gender="male", id_number=resident_id(date(1990, 1, 1), 1),
-                   mobile="13800000000", employee_no="E0001")
+            Worker(
+                firm_id=park.firm1,
+                name="甲",
+                gender="male",
+                id_number=resident_id(date(1990, 1, 1), 1),
+                mobile="13800000000",
+                employee_no="E0001",
+            )
         )
 
 
@@ -31,13 +37,26 @@ async def test_one_active_record_per_person(park) -> None:
     same_person = resident_id(date(1995, 3, 14), 11)  # worker1's number
     with pytest.raises(INTEGRITY):
         await Worker.insert(
-            Worker(firm_id=park.firm2, name="张伟", gender="male", id_number=same_person,
-                   mobile="13800000000", employee_no="E0077")
+            Worker(
+                firm_id=park.firm2,
+                name="张伟",
+                gender="male",
+                id_number=same_person,
+                mobile="13800000000",
+                employee_no="E0077",
+            )
         )
     # An inactive record of the same person is history, not a clash.
     await Worker.insert(
-        Worker(firm_id=park.firm2, name="张伟", gender="male", id_number=same_person,
-               mobile="13800000000", employee_no="E0078", active=False)
+        Worker(
+            firm_id=park.firm2,
+            name="张伟",
+            gender="male",
+            id_number=same_person,
+            mobile="13800000000",
+            employee_no="E0078",
+            active=False,
+        )
     )
 
 

@@ -43,7 +43,9 @@ async def test_demo_park_has_the_promised_shape_and_valid_data(migrated) -> None
 
     roles = {
         row["user_id.username"]: row
-        for row in await Account.select(Account.user_id.username, Account.role, Account.firm_id, Account.worker_id.firm_id)
+        for row in await Account.select(
+            Account.user_id.username, Account.role, Account.firm_id, Account.worker_id.firm_id
+        )
     }
     first_firm = (await Firm.select(Firm.id).order_by(Firm.id).first())["id"]
     assert roles["staff"]["role"] == "staff"
