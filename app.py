@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from litestar.stores.memory import MemoryStore
 
 from housing.access import role_guard
+from housing.accounts import AccountController
 from housing.admin import admin
 from housing.auth import AuthController, jwt_auth
 from housing.buildings import BuildingController
@@ -43,7 +44,14 @@ async def index() -> Redirect:
 
 api = Router(
     path="/api",
-    route_handlers=[AuthController, BuildingController, UnitController, FirmController, WorkerController],
+    route_handlers=[
+        AuthController,
+        AccountController,
+        BuildingController,
+        UnitController,
+        FirmController,
+        WorkerController,
+    ],
     guards=[role_guard],
     dependencies={"page": Provide(provide_page, sync_to_thread=False)},
 )

@@ -24,7 +24,7 @@ from litestar.stores.base import Store
 from piccolo.apps.user.tables import BaseUser
 
 from housing.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
-from housing.problems import Problem
+from housing.problems import Problem, invalid
 from housing.settings import is_production, secret_key
 from housing.tables import Account, Firm, Role, Worker
 
@@ -37,6 +37,11 @@ COOKIE_KEY = "token"
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    new_password: Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
 
 
 class Me(msgspec.Struct):
@@ -226,6 +231,16 @@ class AuthController(Controller):
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(COOKIE_KEY, path="/")
         return response
+
+    @post("/auth/password", status_code=204, opt=allow(EVERYONE))
+    async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChange]) -> None:
+        """Change your own password (the demo's `demo1234` should not survive the first day)."""
+        viewer = viewer_of(request)
+        checked = await check_password(viewer.username, data.current_password)
+        if checked is None:
+            raise invalid("current_password", "wrong_current_password")
+        hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, data.new_password)
+        await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == viewer.user_id)
 
     @get("/me", opt=allow(EVERYONE))
     async def me(self, request: Request[Any, Any, Any]) -> Me:

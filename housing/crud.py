@@ -28,6 +28,7 @@ from housing.db import is_sqlite, write_transaction
 from housing.problems import FieldError, Problem, invalid, not_found
 
 OutT = TypeVar("OutT")
+StructT = TypeVar("StructT", bound=msgspec.Struct)
 
 MAX_ID = 2_147_483_647
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
@@ -68,17 +69,22 @@ class Resource(Generic[OutT]):
     prepare: Prepare = _unchanged
 
 
-async def sent(request: Request[Any, Any, Any], data: msgspec.Struct) -> Row:
-    """The fields a request actually sent (a PATCH leaves the others UNSET), strictly typed.
+async def strict(request: Request[Any, Any, Any], data: StructT) -> StructT:
+    """The request body again, strictly typed.
 
     Litestar's signature model converts with `strict=False`, so `"4"` would pass for 4 beds and
     `"true"` for a flag; a register that is fed from spreadsheets must refuse such cells
     instead of guessing, so the raw body is decoded once more, strictly, into the same struct.
     """
     try:
-        body = msgspec.json.decode(await request.body(), type=type(data), strict=True)
+        return msgspec.json.decode(await request.body(), type=type(data), strict=True)
     except msgspec.ValidationError as error:
         raise ValidationException(extra=[{"message": str(error), "key": None, "source": "body"}]) from None
+
+
+async def sent(request: Request[Any, Any, Any], data: msgspec.Struct) -> Row:
+    """The fields a request actually sent (a PATCH leaves the others UNSET), strictly typed."""
+    body = await strict(request, data)
     return {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET}
 
 

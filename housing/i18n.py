@@ -59,6 +59,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Area must be a number of m² above 0 and at most 10000.",
     ),
     "area_precision": ("面积最多保留两位小数。", "Area takes at most two decimal places."),
+    "hr_creates_worker_accounts": (
+        "HR 只能为本企业的员工开通账号。",
+        "HR can only open accounts for its own firm's workers.",
+    ),
+    "worker_id_required": ("员工账号须指定 worker_id。", "A worker account needs worker_id."),
+    "staff_has_no_firm": ("园区工作人员账号不属于任何企业或员工。", "A staff account belongs to no firm or worker."),
+    "worker_has_account": ("该员工已有账号。", "This worker already has an account."),
+    "cannot_deactivate_self": ("不能停用自己正在使用的账号。", "You cannot deactivate the account you are using."),
+    "wrong_current_password": ("当前密码不正确。", "The current password is wrong."),
     "blank": ("不能为空。", "Must not be blank."),
 }
 

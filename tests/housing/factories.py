@@ -45,6 +45,7 @@ class Park:
     worker1: int  # the worker behind the `worker1` account (firm 1)
     firm1_other: int  # another worker of firm 1
     firm2_worker: int
+    worker1_account: int
 
 
 async def empty_database() -> None:
@@ -126,8 +127,10 @@ async def small_park() -> Park:
     await create_account("staff", PASSWORD, Role.staff)
     await create_account("hr1", PASSWORD, Role.hr, firm_id=firm1)
     await create_account("hr2", PASSWORD, Role.hr, firm_id=firm2)
-    await create_account("worker1", PASSWORD, Role.worker, worker_id=worker1)
-    return Park(b_any, b_female, b_empty, units, firm1, firm2, firm_empty, worker1, firm1_other, firm2_worker)
+    worker1_account = await create_account("worker1", PASSWORD, Role.worker, worker_id=worker1)
+    return Park(
+        b_any, b_female, b_empty, units, firm1, firm2, firm_empty, worker1, firm1_other, firm2_worker, worker1_account
+    )
 
 
 async def row_counts() -> dict[str, int]:

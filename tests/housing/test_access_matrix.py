@@ -60,6 +60,33 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     ),
     ("POST", "/api/auth/logout"): (lambda p: "/api/auth/logout", None, _s(401, 204, 204, 204, 204)),
     ("GET", "/api/me"): (lambda p: "/api/me", None, _s(401, 200, 200, 200, 200)),
+    ("POST", "/api/auth/password"): (
+        lambda p: "/api/auth/password",
+        lambda p, role: {"current_password": "demo1234", "new_password": "a-new-passphrase"},
+        _s(401, 204, 204, 204, 204),
+    ),
+    # accounts: staff any; HR only its own workers' logins
+    ("GET", "/api/accounts"): (lambda p: "/api/accounts", None, REGISTER_READ),
+    ("GET", "/api/accounts/{account_id:int}"): (
+        lambda p: f"/api/accounts/{p.worker1_account}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("POST", "/api/accounts"): (
+        lambda p: "/api/accounts",
+        lambda p, role: {
+            "username": "chenjing",
+            "password": "start-2026",
+            "role": "worker",
+            "worker_id": p.firm1_other,
+        },
+        _s(401, 201, 201, 422, 403),
+    ),
+    ("PATCH", "/api/accounts/{account_id:int}"): (
+        lambda p: f"/api/accounts/{p.worker1_account}",
+        lambda p, role: {"password": "reset-2026"},
+        _s(401, 200, 200, 404, 403),
+    ),
     # buildings: staff keeps the register, HR reads it
     ("GET", "/api/buildings"): (lambda p: "/api/buildings", None, REGISTER_READ),
     ("GET", "/api/buildings/{building_id:int}"): (lambda p: f"/api/buildings/{p.building_any}", None, REGISTER_READ),
