@@ -33,6 +33,18 @@ def credit_code(seed: int) -> str:
     return body + uscc.calc_check_digit(body)
 
 
+def new_worker(**overrides: object) -> dict[str, object]:
+    """A body for `POST /api/workers` that the register accepts (a woman born 2001, not yet employed)."""
+    body: dict[str, object] = {
+        "name": "新员工",
+        "gender": "female",
+        "id_number": resident_id(date(2001, 5, 6), 48),
+        "mobile": "13700001111",
+        "employee_no": "N001",
+    }
+    return {**body, **overrides}
+
+
 @dataclass
 class Park:
     building_any: int

@@ -8,7 +8,6 @@ no roles: deny by default).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from housing.access import role_guard
-from tests.housing.factories import Park, credit_code, resident_id
+from tests.housing.factories import Park, credit_code, new_worker
 
 ROLES = ["anonymous", "staff", "hr1", "hr2", "worker1"]
 
@@ -31,14 +30,7 @@ Body = Callable[[Park, str], dict[str, Any]]
 
 
 def _worker_body(park: Park, role: str) -> dict[str, Any]:
-    body = {
-        "name": "新员工",
-        "gender": "female",
-        "id_number": resident_id(date(2001, 5, 6), 48),
-        "mobile": "13700001111",
-        "employee_no": "N001",
-    }
-    return {**body, "firm_id": park.firm1} if role == "staff" else body
+    return new_worker(firm_id=park.firm1) if role == "staff" else new_worker()
 
 
 # (method, route path) → (concrete path, body, {role: status})

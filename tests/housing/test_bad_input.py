@@ -7,20 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.housing.factories import Park, credit_code, resident_id
+from tests.housing.factories import Park, credit_code, new_worker, resident_id
 
 LONG = "长" * 10_000
 
 
 def _valid_worker(park: Park) -> dict[str, Any]:
-    return {
-        "firm_id": park.firm1,
-        "name": "新员工",
-        "gender": "male",
-        "id_number": resident_id(date(1999, 9, 9), 57),
-        "mobile": "13700001111",
-        "employee_no": "N001",
-    }
+    return new_worker(firm_id=park.firm1, gender="male", id_number=resident_id(date(1999, 9, 9), 57))
 
 
 def _valid_unit(park: Park) -> dict[str, Any]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from housing.units import monthly_rent_fen
-from tests.housing.factories import credit_code, resident_id
+from tests.housing.factories import credit_code, new_worker
 
 
 @pytest.mark.parametrize(
@@ -51,13 +49,7 @@ async def test_renumbering_onto_an_existing_unit_is_409(api) -> None:
 
 
 async def test_same_employee_number_is_409_within_a_firm_only(api) -> None:
-    body = {
-        "name": "重号",
-        "gender": "female",
-        "id_number": resident_id(date(1997, 2, 2), 62),
-        "mobile": "13500001111",
-        "employee_no": "E0001",
-    }
+    body = new_worker(employee_no="E0001")
     assert (await api.post("hr1", "/api/workers", json=body)).status_code == 409
     # firm 2 also has an E0001, and the other firm's numbers are none of firm 1's business
     body["employee_no"] = "E0009"

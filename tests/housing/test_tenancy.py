@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from housing.tables import Worker
-from tests.housing.factories import resident_id
+from tests.housing.factories import new_worker, resident_id
 
 
 async def test_hr2_cannot_read_change_or_deactivate_a_worker_of_firm1(api) -> None:
@@ -28,29 +28,14 @@ async def test_hr_list_is_its_own_firm_even_when_asking_for_another(api) -> None
 
 async def test_hr_cannot_create_a_worker_in_another_firm(api, counts) -> None:
     before = await counts()
-    body = {
-        "firm_id": api.park.firm1,
-        "name": "冒名",
-        "gender": "male",
-        "id_number": resident_id(date(1996, 1, 1), 71),
-        "mobile": "13600001111",
-        "employee_no": "X1",
-    }
-    response = await api.post("hr2", "/api/workers", json=body)
+    response = await api.post("hr2", "/api/workers", json=new_worker(firm_id=api.park.firm1))
     assert response.status_code == 403
     assert response.json()["errors"][0]["field"] == "firm_id"
     assert await counts() == before
 
 
 async def test_hr_created_worker_lands_in_hr_firm(api) -> None:
-    body = {
-        "name": "新人",
-        "gender": "male",
-        "id_number": resident_id(date(1996, 1, 1), 71),
-        "mobile": "13600001111",
-        "employee_no": "X1",
-    }
-    response = await api.post("hr2", "/api/workers", json=body)
+    response = await api.post("hr2", "/api/workers", json=new_worker())
     assert response.status_code == 201
     assert response.json()["firm_id"] == api.park.firm2
 
@@ -89,13 +74,8 @@ async def test_id_numbers_are_masked_for_everyone_but_staff(api) -> None:
 
 async def test_same_person_cannot_be_active_in_two_firms(api, counts) -> None:
     before = await counts()
-    body = {
-        "name": "张伟",
-        "gender": "male",
-        "id_number": resident_id(date(1995, 3, 14), 11),  # worker1, active at firm 1
-        "mobile": "13812345678",
-        "employee_no": "E0100",
-    }
+    # worker1's own number: the same person, active at firm 1
+    body = new_worker(name="张伟", gender="male", id_number=resident_id(date(1995, 3, 14), 11), employee_no="E0100")
     response = await api.post("hr2", "/api/workers", json=body)
     assert response.status_code == 409
     assert response.json()["errors"][0]["field"] == "id_number"
