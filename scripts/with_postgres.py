@@ -96,7 +96,7 @@ def _throwaway_database(port: int) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while not _answers("127.0.0.1", port) and time.monotonic() < deadline:
         time.sleep(0.2)
-    janitor = DatabaseJanitor(user="postgres", host="127.0.0.1", port=port, dbname=name, version=15)
+    janitor = DatabaseJanitor(user="postgres", host="127.0.0.1", port=port, dbname=name)
     janitor.init()
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/{name}"
