@@ -9,7 +9,7 @@ never returned. Staff accounts also get `BaseUser.admin`, which is what opens Pi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 import msgspec
@@ -17,6 +17,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody
 from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import Column
 from piccolo.columns.combination import Combinable
 
 from housing import crud
@@ -173,14 +174,15 @@ async def change_account(account_id: int, values: Row, viewer: Viewer) -> Accoun
         row = await crud.fetch_row(ACCOUNTS, viewer, account_id)
         if row["id"] == viewer.account_id and values.get("active") is False:
             raise invalid("active", "cannot_deactivate_self")
-        user_id = (await Account.select(Account.user_id).where(Account.id == account_id).first())["user_id"]
-        changes = {}
+        account = await Account.select(Account.user_id).where(Account.id == account_id).first()
+        assert account is not None  # fetch_row just found it, inside this transaction
+        changes: dict[Column | str, Any] = {}
         if hashed is not None:
             changes[BaseUser.password] = hashed
         if "active" in values:
             changes[BaseUser.active] = values["active"]
         if changes:
-            await BaseUser.update(changes).where(BaseUser.id == user_id)
+            await BaseUser.update(changes).where(BaseUser.id == account["user_id"])
     return await crud.fetch(ACCOUNTS, viewer, account_id)
 
 

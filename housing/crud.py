@@ -162,7 +162,7 @@ async def _check_unique(resource: Resource[Any], values: Row, current: Row | Non
             raise Problem(409, "conflict", errors=[FieldError(reported, "duplicate", {"value": merged[reported]})])
 
 
-def _by_column(table: type[Table], values: Row) -> dict[Column, Any]:
+def _by_column(table: type[Table], values: Row) -> dict[Column | str, Any]:
     return {table._meta.get_column_by_name(name): value for name, value in values.items()}
 
 

@@ -17,6 +17,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -68,6 +69,7 @@ DEFAULT_RENT_RATE_FEN_PER_M2 = 500  # 5 CNY per m² per month, the park's defaul
 
 
 class Building(Table):
+    id: Serial
     code = Varchar(length=16, unique=True)
     name = Varchar(length=100)
     floors = Integer()
@@ -75,6 +77,7 @@ class Building(Table):
 
 
 class Unit(Table):
+    id: Serial
     building_id = ForeignKey(references=Building, on_delete=OnDelete.restrict, null=False)
     floor = Integer()
     number = Varchar(length=16)
@@ -85,6 +88,7 @@ class Unit(Table):
 
 
 class Firm(Table):
+    id: Serial
     name = Varchar(length=100, unique=True)
     uscc = Varchar(length=18, unique=True)
     contact_name = Varchar(length=50)
@@ -94,6 +98,7 @@ class Firm(Table):
 
 
 class Worker(Table):
+    id: Serial
     firm_id = ForeignKey(references=Firm, on_delete=OnDelete.restrict, null=False)
     name = Varchar(length=50)
     gender = Varchar(length=6, choices=Gender)
@@ -112,6 +117,7 @@ class Account(Table):
     Staff accounts also get `BaseUser.admin`, which is what lets them into Piccolo Admin.
     """
 
+    id: Serial
     user_id = ForeignKey(references=BaseUser, on_delete=OnDelete.cascade, null=False, unique=True)
     role = Varchar(length=8, choices=Role)
     firm_id = ForeignKey(references=Firm, on_delete=OnDelete.restrict, null=True)

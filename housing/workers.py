@@ -108,7 +108,7 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
         values["id_number"] = validators.resident_id(values["id_number"])
     if "mobile" in values:
         values["mobile"] = validators.mobile(values["mobile"])
-    id_number = values.get("id_number", current["id_number"] if current else None)
+    id_number: str = values["id_number"] if "id_number" in values else current["id_number"]  # type: ignore[index]
     gender = values.get("gender", current["gender"] if current else None)
     if ("id_number" in values or "gender" in values) and validators.gender_of_resident_id(id_number) != gender:
         raise invalid("gender", "gender_mismatch")
