@@ -58,7 +58,7 @@ def explain(instance: Instance, leases: Sequence[Mapping[str, Any]], plan: Mappi
     # cheapest holder to take one unit from, per unit type
     cheapest_holder: dict[TypeKey, tuple[int, str, str]] = {}
     for key, holders in held.items():
-        cheapest_holder[key] = min((loss(fid, g, key[1]), fid, g) for (fid, g) in holders)
+        cheapest_holder[key] = min((loss(fid, g, key[1]), fid, g) for (fid, g) in holders)  # str ids: comparable
 
     out: list[dict[str, Any]] = []
     for f in instance.firms:
@@ -108,7 +108,7 @@ def explain(instance: Instance, leases: Sequence[Mapping[str, Any]], plan: Mappi
             if not free_ok:
                 reasons.append("scarcity")
             if moves:
-                lost, neg_gain, k = min(moves)
+                lost, neg_gain, k = min(moves, key=lambda m: (m[0], m[1], str(m[2])))
                 detail["cheapest_move"] = {
                     "unit_type": {"building": k[0], "beds": k[1], "monthly_rent": fen_to_cny(k[2])},
                     "holder": cheapest_holder[k][1], "holder_gender": cheapest_holder[k][2],

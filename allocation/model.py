@@ -28,12 +28,22 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ortools.linear_solver import pywraplp
 
 from .instance import GENDERS, Instance, firm_accepts, unit_accepts
 from .plan import LEVELS, band_limits
+
+# Found on the benchmark: more frequent large-neighbourhood heuristics find better plans for
+# the first level within the same time; the bound is unaffected.
+SCIP_HEURISTICS = """heuristics/rins/freq = 5
+heuristics/crossover/freq = 5
+heuristics/localbranching/freq = 10
+heuristics/dins/freq = 10
+heuristics/rens/freq = 10
+heuristics/alns/freq = 3
+"""
 
 # Full model up to this many (type, firm, gender) columns; compact above it.
 FULL_MODEL_MAX_COLUMNS = 25_000
@@ -155,7 +165,71 @@ class Model:
     all_vars: list[Any]
     type_aggregate: list[int] = field(default_factory=list)
     upper: dict[str, float] = field(default_factory=dict)  # a cap on each level's value
+    tight: tuple[Any, ...] = ()
+    z: dict[int, Any] = field(default_factory=dict)  # compact: pool units of each type
 
+
+def tighten(model: Model, values: list[float]) -> list[float]:
+    """Make a solution's auxiliary variables as good as its unit counts allow.
+
+    A level solved without regard for the next leaves e.g. ``keep`` at 0 even where the holder
+    got its own units back; handing that to the next level as a hint would make it start far
+    from where it could. Unit counts stay as they are, so every fixed level keeps its value.
+    """
+    vals = list(values)
+
+    def get(v: Any) -> float:
+        return vals[v.index()]
+
+    def put(v: Any, val: float) -> None:
+        vals[v.index()] = val
+
+    for v in model.all_vars:  # integer variables exactly integral
+        if v.integer():
+            put(v, float(round(get(v))))
+    bands, empties, pairs, keeps = model.tight
+    for d, (s1, s2, s3), terms in bands:
+        granted = sum(c * get(v) for v, c in terms)
+        short = max(0.0, d - granted)
+        b1, b2 = s1.ub(), s1.ub() + s2.ub()
+        put(s1, min(short, b1))
+        put(s2, max(0.0, min(short, b2) - b1))
+        put(s3, max(0.0, short - b2))
+    for d, e, terms in empties:
+        put(e, max(0.0, sum(c * get(v) for v, c in terms) - d))
+    for w, vs in pairs:
+        put(w, 1.0 if any(get(v) > 0.5 for v in vs) else 0.0)
+    for holder, members in keeps:
+        left = round(get(holder))
+        for _, k, n in members:
+            take = min(n, left)
+            put(k, float(take))
+            left -= take
+    return vals
+
+
+def values_from_counts(model: Model, counts: dict[Key, int], values: list[float]) -> list[float]:
+    """A complete, tight solution vector whose unit counts are ``counts`` (per building type,
+    firm, gender): the hint for the next level after counts were improved outside the MIP."""
+    vals = list(values)
+    for key, v in model.x.items():
+        vals[v.index()] = float(counts.get(key, 0))
+    pool: dict[int, int] = defaultdict(int)
+    agg: dict[tuple[int, str, str], int] = defaultdict(int)
+    for (ti, fid, s), n in counts.items():
+        if fid in model.detailed:
+            continue
+        agg[model.type_aggregate[ti], fid, s] += n
+        if (ti, fid, s) in model.u:
+            continue
+        pool[ti] += n
+    for key, v in model.u.items():
+        vals[v.index()] = float(counts.get(key, 0))
+    for key, v in model.y.items():
+        vals[v.index()] = float(agg.get(key, 0))
+    for ti, v in model.z.items():
+        vals[v.index()] = float(pool.get(ti, 0))
+    return tighten(model, vals)
 
 def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = False,
                 backend: str = "SCIP", levels: int = 4) -> Model:
@@ -167,6 +241,10 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
 
     def var(lb: float, ub: float) -> Any:
         return solver.NumVar(lb, ub, "") if relax else solver.IntVar(lb, ub, "")
+
+    def aux(lb: float, ub: float) -> Any:
+        # integral at every optimum; integer only for backends that need it (CP-SAT)
+        return solver.IntVar(lb, ub, "") if backend == "CP_SAT" and not relax else solver.NumVar(lb, ub, "")
 
     detailed = {f.id for f in instance.firms if not compact or f.buildings is not None}
     types = prep.types
@@ -181,6 +259,7 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
     for t in types:
         building_units[t.building] += len(t.units)
     agg_size: dict[int, int] = defaultdict(int)
+    total_beds = sum(len(t.units) * t.beds for t in types)
     for t in types:
         agg_size[t.aggregate] += len(t.units)
 
@@ -217,6 +296,7 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
             ct.SetCoefficient(v, 1)
             for uv in own:
                 ct.SetCoefficient(uv, -1)
+    z: dict[int, Any] = {}
     if y:
         z = {t.index: var(0, len(t.units)) for t in types}
         for ti, zv in z.items():
@@ -246,6 +326,10 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
                 ct.SetCoefficient(v, c)
 
     # level 1: shortfall bands
+    tight_bands: list[tuple[int, tuple[Any, Any, Any], list[Term]]] = []
+    tight_empty: list[tuple[int, Any, list[Term]]] = []
+    tight_pairs: list[tuple[Any, list[Any]]] = []
+    tight_keep: list[tuple[Any, list[tuple[int, Any, int]]]] = []
     penalty: list[Term] = []
     penalty_const = 0.0
     empty: list[Term] = []
@@ -260,22 +344,24 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
                 penalty_const += f.priority * (b1 + 2 * (b2 - b1) + 4 * (d - b2))
                 continue
             if d > 0:
-                s1 = solver.NumVar(0, b1, "")
-                s2 = solver.NumVar(0, b2 - b1, "")
-                s3 = solver.NumVar(0, max(0, d - b2), "")
+                s1 = aux(0, b1)
+                s2 = aux(0, b2 - b1)
+                s3 = aux(0, max(0, d - b2))
                 ct = solver.Constraint(d, inf)  # s1 + s2 + s3 + granted >= d
                 for sv in (s1, s2, s3):
                     ct.SetCoefficient(sv, 1)
                 for v, c in terms:
                     ct.SetCoefficient(v, c)
                 penalty += [(s1, f.priority), (s2, 2 * f.priority), (s3, 4 * f.priority)]
+                tight_bands.append((d, (s1, s2, s3), terms))
             if levels >= 4:
-                e = solver.NumVar(0, inf, "")  # e >= granted - d
+                e = aux(0, total_beds)  # e >= granted - d
                 ct = solver.Constraint(-d, inf)
                 ct.SetCoefficient(e, 1)
                 for v, c in terms:
                     ct.SetCoefficient(v, -c)
                 empty.append((e, 1))
+                tight_empty.append((d, e, terms))
 
     level_exprs: dict[str, tuple[list[Term], float]] = {"shortfall_penalty": (penalty, penalty_const)}
 
@@ -292,6 +378,9 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
             displaced.append((k, -g.occupied))
         for key, ks in by_holder.items():
             holder = x.get(key) if key[1] in detailed else u.get(key)
+            members = [(g.occupied, k, len(g.units)) for g, k in zip(prep.groups, keep)
+                       if (g.type_index, g.firm, g.gender) == key]
+            tight_keep.append((holder, sorted(members, key=lambda m: -m[0])))
             ct = solver.Constraint(-inf, 0)  # kept units <= units the holder gets of that type
             for k in ks:
                 ct.SetCoefficient(k, 1)
@@ -306,6 +395,7 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
                 ct.SetCoefficient(v, 1)
             ct.SetCoefficient(w, -building_units[b])
             pairs.append((w, 1))
+            tight_pairs.append((w, vs))
         level_exprs["firm_buildings"] = (pairs, 0.0)
     if levels >= 4:
         level_exprs["empty_beds"] = (empty, 0.0)
@@ -314,8 +404,11 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
         "firm_buildings": float(len(level_exprs.get("firm_buildings", ([], 0.0))[0])),
         "empty_beds": float(sum(len(t.units) * t.beds for t in types)),
     }
-    return Model(solver, detailed, x, y, u, keep, level_exprs, solver.variables(),
-                 [t.aggregate for t in types], upper)
+    model = Model(solver, detailed, x, y, u, keep, level_exprs, solver.variables(),
+                  [t.aggregate for t in types], upper)
+    model.tight = (tight_bands, tight_empty, tight_pairs, tight_keep)
+    model.z = z
+    return model
 
 
 @dataclass
@@ -355,10 +448,18 @@ def _expr_value(terms: list[Term], const: float, values: dict[int, float]) -> fl
 
 
 def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
-                 hint: list[float] | None = None) -> tuple[list[float] | None, list[LevelResult]]:
+                 hint: list[float] | None = None,
+                 improve: Callable[[list[float]], list[float]] | None = None,
+                 tiebreak_first: bool = False,
+                 ) -> tuple[list[float] | None, list[LevelResult]]:
     """Solve the levels in order, each with the previous ones fixed at their values.
 
-    Returns the variable values of the last solved level (None if even level 1 found nothing)
+    ``improve`` may replace level 1's solution by one equally good on level 1 before level 2
+    starts from it. Returns the variable values of the last solved level (None if even level 1
+    found nothing). ``tiebreak_first`` adds eps x displaced workers to the first level's objective:
+    it steers a small model towards keeping residents at no cost in penalty, but on large models
+    it costs SCIP the integrality of the objective and with it much of its pruning, so the
+    caller turns it off there.
     and what was proven per level. Time is shared: level 1 gets most of it; a level that is
     proven quickly leaves its time to the next.
     """
@@ -377,8 +478,11 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
             break
         share = 1.0 if i == len(names) - 1 else shares.get(i, 0.5)
         solver.SetTimeLimit(max(50, int(remaining * share * 1000)))
-        slack = _set_objective(model, name, names[i + 1] if i + 1 < len(names) else None)
+        nxt = names[i + 1] if i == 0 and tiebreak_first and len(names) > 1 else None
+        slack = _set_objective(model, name, nxt)
+        solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS if i == 0 else "")
         if values is not None:
+            values = tighten(model, values) if improve is None or i != 1 else improve(values)
             solver.SetHint(model.all_vars, values)
         status = solver.Solve(params)
         took = time.monotonic() - now

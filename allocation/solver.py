@@ -25,7 +25,9 @@ from .model import (
     full_model_columns,
     prepare,
     solve_levels,
+    values_from_counts,
 )
+from .residents import keep_residents
 from .plan import (
     LEVELS,
     PLAN_FORMAT,
@@ -191,7 +193,13 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     compact = mode == "compact" or (mode == "auto" and full_model_columns(prep) > FULL_MODEL_MAX_COLUMNS)
 
     model = build_model(instance, prep, compact=compact)
-    values, results = solve_levels(model, deadline)
+
+    def improve(vals: list[float]) -> list[float]:
+        counts, needs = counts_from_model(model, vals)
+        counts = keep_residents(instance, prep, pack_pool(prep, counts, needs), pack_pool)
+        return values_from_counts(model, counts, vals)
+
+    values, results = solve_levels(model, deadline, improve=improve, tiebreak_first=not compact)
 
     bound = 0
     if results and results[0].name == "shortfall_penalty" and math.isfinite(results[0].bound):
