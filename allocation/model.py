@@ -167,6 +167,7 @@ class Model:
     upper: dict[str, float] = field(default_factory=dict)  # a cap on each level's value
     tight: tuple[Any, ...] = ()
     z: dict[int, Any] = field(default_factory=dict)  # compact: pool units of each type
+    granted: dict[tuple[str, str], list[Term]] = field(default_factory=dict)  # beds per firm, gender
 
 
 def tighten(model: Model, values: list[float]) -> list[float]:
@@ -408,6 +409,7 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
                   [t.aggregate for t in types], upper)
     model.tight = (tight_bands, tight_empty, tight_pairs, tight_keep)
     model.z = z
+    model.granted = dict(granted)
     return model
 
 
@@ -451,6 +453,7 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
                  tiebreak_first: bool = False,
+                 polish: Callable[[str, list[float], float], list[float]] | None = None,
                  ) -> tuple[list[float] | None, list[LevelResult]]:
     """Solve the levels in order, each with the previous ones fixed at their values.
 
@@ -467,7 +470,7 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
     params.SetDoubleParam(params.PRIMAL_TOLERANCE, 1e-7)
-    shares = {0: 0.75, 1: 0.4, 2: 0.5, 3: 1.0}
+    shares = {0: 0.65, 1: 0.6, 2: 0.5, 3: 1.0}
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)
@@ -477,10 +480,12 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
         if remaining <= 0.05:
             break
         share = 1.0 if i == len(names) - 1 else shares.get(i, 0.5)
-        solver.SetTimeLimit(max(50, int(remaining * share * 1000)))
+        level_end = now + remaining * share
+        scip_share = 0.35 if polish is not None and i == 1 else 1.0  # the rest for polish()
+        solver.SetTimeLimit(max(50, int(remaining * share * scip_share * 1000)))
         nxt = names[i + 1] if i == 0 and tiebreak_first and len(names) > 1 else None
         slack = _set_objective(model, name, nxt)
-        solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS if i == 0 else "")
+        solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
         if values is not None:
             values = tighten(model, values) if improve is None or i != 1 else improve(values)
             solver.SetHint(model.all_vars, values)
@@ -489,13 +494,20 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
         if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             break  # keep the previous level's solution
         values = [v.solution_value() for v in model.all_vars]
-        vmap = {v.index(): val for v, val in zip(model.all_vars, values)}
         terms, const = model.levels[name]
-        value = _expr_value(terms, const, vmap)
-        ivalue = int(math.floor(value + 1e-6))
         best = solver.Objective().BestBound()
         bound = best - slack if math.isfinite(best) else -math.inf
+
+        def level_value(vals: list[float]) -> int:
+            return int(math.floor(_expr_value(terms, const, dict(enumerate(vals))) + 1e-6))
+
+        ivalue = level_value(values)
         proven = bound > ivalue - 1 + 1e-6
+        if polish is not None and i == 1 and not proven:
+            values = polish(name, values, level_end)
+            ivalue = level_value(values)
+            proven = bound > ivalue - 1 + 1e-6
+            took = time.monotonic() - now
         results.append(LevelResult(name, ivalue, bound, proven, took))
         if i < len(names) - 1:
             ct = solver.Constraint(-solver.infinity(), ivalue + 0.5 - const)

@@ -28,6 +28,8 @@ from .model import (
     values_from_counts,
 )
 from .residents import keep_residents
+from .rounding import rounded_start
+from .lns import polish
 from .plan import (
     LEVELS,
     PLAN_FORMAT,
@@ -74,8 +76,9 @@ def pack_pool(prep: Prep, counts: dict[Key, int], needs: dict[tuple[int, str, st
     """Place the aggregated firms' pool units in buildings, few buildings per firm.
 
     Greedy: biggest firm first; a building it already uses first, else the building that
-    covers most of what it still needs. Always succeeds, because the model's pool constraint
-    guarantees enough units of every aggregate type and these firms accept every building.
+    covers most of what it still needs. Always succeeds for a MIP solution, because the model's
+    pool constraint guarantees enough units of every kind and these firms accept every
+    building; for a rounded LP start what does not fit is left out (the fill adds units back).
     """
     used = defaultdict(int)
     for (ti, _, _), n in counts.items():
@@ -99,8 +102,8 @@ def pack_pool(prep: Prep, counts: dict[Key, int], needs: dict[tuple[int, str, st
             for (a, _), n in need.items():
                 for b, (_, free) in avail[a].items():
                     score[b] += min(n, free)
-            if not score:  # pragma: no cover - guaranteed by the model
-                raise RuntimeError("pool exhausted while packing units")
+            if not score:  # only a rounded LP start can get here; the model guarantees the pool
+                break
             b = max(score, key=lambda b: (b in firm_buildings[fid], score[b], b))
             firm_buildings[fid].add(b)
             for (a, s), n in list(need.items()):
@@ -193,13 +196,25 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     compact = mode == "compact" or (mode == "auto" and full_model_columns(prep) > FULL_MODEL_MAX_COLUMNS)
 
     model = build_model(instance, prep, compact=compact)
+    hint: list[float] | None = None
+
+    if compact:  # large park: start SCIP from the rounded LP relaxation
+        start = rounded_start(instance, prep, max(1.0, 0.25 * (deadline - time.monotonic())), pack_pool)
+        if start is not None:
+            start = keep_residents(instance, prep, start)
+            hint = values_from_counts(model, start, [0.0] * len(model.all_vars))
 
     def improve(vals: list[float]) -> list[float]:
         counts, needs = counts_from_model(model, vals)
-        counts = keep_residents(instance, prep, pack_pool(prep, counts, needs), pack_pool)
+        counts = keep_residents(instance, prep, pack_pool(prep, counts, needs))
         return values_from_counts(model, counts, vals)
 
-    values, results = solve_levels(model, deadline, improve=improve, tiebreak_first=not compact)
+    def polish_level(name: str, vals: list[float], until: float) -> list[float]:
+        vals, _ = polish(model, prep, name, vals, until)
+        return vals
+
+    values, results = solve_levels(model, deadline, hint=hint, improve=improve,
+                                   tiebreak_first=not compact, polish=polish_level)
 
     bound = 0
     if results and results[0].name == "shortfall_penalty" and math.isfinite(results[0].bound):
