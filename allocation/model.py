@@ -391,10 +391,10 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
         pairs: list[Term] = []
         for (fid, b), vs in building_terms.items():
             w = var(0, 1)
-            ct = solver.Constraint(-inf, 0)  # any unit of b for fid => pair counted
-            for v in vs:
+            for v in vs:  # any unit of b for fid => pair counted (one row per count: tighter LP)
+                ct = solver.Constraint(-inf, 0)
                 ct.SetCoefficient(v, 1)
-            ct.SetCoefficient(w, -building_units[b])
+                ct.SetCoefficient(w, -v.ub())
             pairs.append((w, 1))
             tight_pairs.append((w, vs))
         level_exprs["firm_buildings"] = (pairs, 0.0)
