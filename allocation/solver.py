@@ -41,7 +41,7 @@ from .plan import (
 )
 
 DEFAULT_TIME_LIMIT_S = 60.0
-POLISH_MIN_COLUMNS = 5_000
+POLISH_MIN_COLUMNS = 1_000
 
 
 def _reserve(time_limit: float) -> float:
@@ -217,8 +217,9 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     # SCIP proves the second level on small parks if left alone; LNS only pays on larger ones
     use_polish = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
     values, results = solve_levels(model, deadline, hint=hint, improve=improve,
-                                   tiebreak_first=not compact,
-                                   polish=polish_level if use_polish else None)
+                                   tiebreak_first=False,
+                                   polish=polish_level if use_polish else None,
+                                   weighted_second=use_polish)
 
     bound = 0
     if results and results[0].name == "shortfall_penalty" and math.isfinite(results[0].bound):
