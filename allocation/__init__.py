@@ -4,6 +4,7 @@ Plain data in, plan out: no database, no web. See docs/allocation.md.
 """
 
 from .beds import BedsError, assign_beds, parse_beds_input
+from .explain import explain
 from .greedy import greedy_leases
 from .instance import Instance, InstanceError, load_instance, parse_instance
 from .model import lp_bound
@@ -15,6 +16,7 @@ __all__ = [
     "Instance",
     "InstanceError",
     "assign_beds",
+    "explain",
     "greedy_leases",
     "lease_problems",
     "load_instance",

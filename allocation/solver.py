@@ -199,8 +199,10 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     model = build_model(instance, prep, compact=compact)
     hint: list[float] | None = None
 
-    if compact:  # large park: start SCIP from the rounded LP relaxation
-        start = rounded_start(instance, prep, max(1.0, 0.25 * (deadline - time.monotonic())), pack_pool)
+    start: dict[Key, int] | None = None
+    lp_seconds = 0.25 * (deadline - time.monotonic())
+    if compact and lp_seconds > 0.3:  # large park: start SCIP from the rounded LP relaxation
+        start = rounded_start(instance, prep, lp_seconds, pack_pool)
         if start is not None:
             start = keep_residents(instance, prep, start)
             hint = values_from_counts(model, start, [0.0] * len(model.all_vars))
@@ -224,21 +226,26 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     bound = 0
     if results and results[0].name == "shortfall_penalty" and math.isfinite(results[0].bound):
         bound = max(0, math.ceil(results[0].bound - 1e-6))
-    leases = greedy
-    status = "feasible"
-    source = "greedy"
+    # candidates: greedy (valid by construction), the rounded start, the MIP's plan
+    leases, source, status = greedy, "greedy", "feasible"
+    best_key = level_key(greedy_obj)
+    candidates: list[tuple[str, list[dict[str, Any]]]] = []
+    if start is not None:
+        candidates.append(("lp-rounding", realize(instance, prep, start)))
     if values is not None and results:
         counts, needs = counts_from_model(model, values)
-        counts = pack_pool(prep, counts, needs)
-        mip_leases = realize(instance, prep, counts)
-        if not lease_problems(instance, mip_leases):
-            mip_obj = recompute_objective(instance, mip_leases)
-            if level_key(mip_obj) <= level_key(greedy_obj):
-                leases, source = mip_leases, "mip"
-                proven = {r.name: (r.proven, r.value) for r in results}
-                if (not compact and len(results) == len(LEVELS)
-                        and all(proven[n][0] and proven[n][1] == mip_obj[n] for n in LEVELS)):
-                    status = "optimal"
+        candidates.append(("mip", realize(instance, prep, pack_pool(prep, counts, needs))))
+    for name, cand in candidates:
+        if lease_problems(instance, cand):
+            continue
+        cand_obj = recompute_objective(instance, cand)
+        if level_key(cand_obj) <= best_key:
+            leases, source, best_key = cand, name, level_key(cand_obj)
+            proven = {r.name: (r.proven, r.value) for r in results}
+            status = "feasible"
+            if (name == "mip" and not compact and len(results) == len(LEVELS)
+                    and all(proven[n][0] and proven[n][1] == cand_obj[n] for n in LEVELS)):
+                status = "optimal"
     obj = recompute_objective(instance, leases)
     bound = min(bound, obj["shortfall_penalty"])
     levels = [{"level": r.name, "value": r.value, "proven": r.proven, "seconds": round(r.seconds, 3)}
