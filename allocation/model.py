@@ -537,8 +537,11 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
         values = [v.solution_value() for v in model.all_vars]
         best = solver.Objective().BestBound()
         if weighted:
-            if previous is not None and value_of(names[0], values) > results[0].value:
-                values = previous  # SCIP ignored the hint and did worse: keep level 1's plan
+            if previous is not None and (
+                (value_of(names[0], values), value_of(name, values))
+                > (value_of(names[0], previous), value_of(name, previous))
+            ):
+                values = previous  # SCIP lost the hint and did worse: keep the hint
             fix(names[0], results[0].value)
             # level 2 >= weighted bound - K x v1 holds for plans with the optimal level 1
             bound = best - k * results[0].value if results[0].proven and math.isfinite(best) else -math.inf
@@ -553,9 +556,7 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
             took = time.monotonic() - now
         results.append(LevelResult(name, ivalue, bound, proven, took))
         if i < len(names) - 1 and not (weighted_second and i == 0):
-            fix(name, ivalue)
-        elif i == 0 and weighted_second and len(names) == 1:
-            fix(name, ivalue)
+            fix(name, ivalue)  # (in weighted mode level 1 is fixed after level 2's solve)
     return values, results
 
 

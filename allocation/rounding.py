@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Callable
 
 from ortools.linear_solver import pywraplp
 
@@ -142,5 +142,3 @@ def rounded_start(instance: Instance, prep: Prep, seconds: float,
     counts = lp_floor_counts(instance, prep, seconds, pack)
     return None if counts is None else greedy_fill(instance, prep, counts)
 
-
-__all__: list[Any] = ["rounded_start", "greedy_fill", "lp_floor_counts"]

@@ -16,6 +16,7 @@ from typing import Any
 from .explain import explain
 from .greedy import greedy_leases
 from .instance import Instance
+from .lns import polish
 from .model import (
     FULL_MODEL_MAX_COLUMNS,
     Key,
@@ -27,9 +28,6 @@ from .model import (
     solve_levels,
     values_from_counts,
 )
-from .residents import keep_residents
-from .rounding import rounded_start
-from .lns import polish
 from .plan import (
     LEVELS,
     PLAN_FORMAT,
@@ -39,6 +37,8 @@ from .plan import (
     recompute_objective,
     sorted_leases,
 )
+from .residents import keep_residents
+from .rounding import rounded_start
 
 DEFAULT_TIME_LIMIT_S = 60.0
 POLISH_MIN_COLUMNS = 1_000
