@@ -211,23 +211,22 @@ def assign_beds(data: Any, time_limit_s: float | None = None) -> dict[str, Any]:
     w1 = w2 * (len(units) + 1)
     m.minimize(w1 * (n - sum(assigned)) + w2 * sum(mixed) + w3 * (len(pairs) - sum(together))
                + w4 * (n_movable - sum(stays)))
-    for i, w in enumerate(workers):  # hint: everyone where they are now
-        if w.current and w.current[0] in uix and (i, uix[w.current[0]]) in x:
-            m.add_hint(x[i, uix[w.current[0]]], 1)
+    start = greedy_units(inp)  # complete hint: CP-SAT does far better from a full one
+    for (i, j), v in x.items():
+        m.add_hint(v, 1 if start.get(i) == j else 0)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, limit - (time.monotonic() - t0) - 0.3)
     solver.parameters.num_workers = 2
     status = solver.solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return {"format": BEDS_PLAN_FORMAT, "status": "infeasible" if status == cp_model.INFEASIBLE else "unknown",
-                "message": "no placement found within the time limit", "assignments": [],
-                "unassigned": [w.id for w in workers], "solve_seconds": round(time.monotonic() - t0, 3)}
+    unit_of: dict[int, int] = dict(start)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = {i: j for (i, j), v in x.items() if solver.value(v)}
+        if _level_key(inp, found) <= _level_key(inp, start):
+            unit_of = found
+    else:
+        status = cp_model.FEASIBLE  # the greedy placement is valid by construction
 
-    unit_of: dict[int, int] = {}
-    for (i, j), v in x.items():
-        if solver.value(v):
-            unit_of[i] = j
     assignments = []
     for j, u in enumerate(units):
         inside = [i for i in range(n) if unit_of.get(i) == j]
@@ -245,6 +244,81 @@ def assign_beds(data: Any, time_limit_s: float | None = None) -> dict[str, Any]:
         "objective": beds_objective(inp, assignments),
         "solve_seconds": round(time.monotonic() - t0, 3),
     }
+
+
+def greedy_units(inp: BedsInput) -> dict[int, int]:
+    """A valid placement (worker index -> unit index) built the way a careful HR clerk would:
+    everyone stays in their current unit if it is still theirs; roommate groups go together
+    where a unit has room; the rest fill units of their own shift first, then empty units."""
+    units, workers = inp.units, inp.workers
+    uix = {u.id: j for j, u in enumerate(units)}
+    room = [u.beds for u in units]
+    shifts: list[set[str]] = [set() for _ in units]
+    out: dict[int, int] = {}
+
+    def put(i: int, j: int) -> None:
+        out[i] = j
+        room[j] -= 1
+        shifts[j].add(workers[i].shift)
+
+    for i, w in enumerate(workers):
+        if w.current and w.current[0] in uix and units[uix[w.current[0]]].gender == w.gender:
+            j = uix[w.current[0]]
+            if room[j] > 0:
+                put(i, j)
+    # roommate groups (connected requests), per gender
+    parent = list(range(len(workers)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    wix = {w.id: i for i, w in enumerate(workers)}
+    for i, w in enumerate(workers):
+        for mate in w.roommates:
+            parent[find(i)] = find(wix[mate])
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i, w in enumerate(workers):
+        groups.setdefault((find(i), w.gender), []).append(i)
+
+    def best_unit(gender: str, shift: str, need: int, prefer: set[int]) -> int | None:
+        cands = [j for j, u in enumerate(units) if u.gender == gender and room[j] >= need]
+        if not cands:
+            return None
+        return max(cands, key=lambda j: (j in prefer, shifts[j] == {shift}, not shifts[j],
+                                         shifts[j] <= {shift}, -room[j], -j))
+
+    for (_, gender), members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        waiting = [i for i in members if i not in out]
+        if not waiting or len(members) == 1:
+            continue
+        placed = {out[i] for i in members if i in out}
+        shift = max(("day", "night"), key=lambda s: sum(workers[i].shift == s for i in members))
+        j = best_unit(gender, shift, len(waiting), placed)
+        if j is not None:
+            for i in waiting:
+                put(i, j)
+    for i, w in sorted(enumerate(workers), key=lambda iw: (iw[1].shift, iw[1].id)):
+        if i not in out:
+            j = best_unit(w.gender, w.shift, 1, set())
+            if j is not None:
+                put(i, j)
+    return out
+
+
+def _level_key(inp: BedsInput, unit_of: dict[int, int]) -> tuple[int, ...]:
+    """Lexicographic key of a unit-level placement (beds follow from it)."""
+    where = {inp.workers[i].id: inp.units[j].id for i, j in unit_of.items()}
+    shifts: dict[str, set[str]] = {}
+    for w in inp.workers:
+        if w.id in where:
+            shifts.setdefault(where[w.id], set()).add(w.shift)
+    pairs = {tuple(sorted((w.id, m))) for w in inp.workers for m in w.roommates}
+    split = sum(1 for a, b in pairs if a not in where or b not in where or where[a] != where[b])
+    moved = sum(1 for w in inp.workers if w.current and where.get(w.id) != w.current[0])
+    return (len(inp.workers) - len(where), sum(len(v) > 1 for v in shifts.values()), split, moved)
 
 
 def beds_objective(inp: BedsInput, assignments: list[dict[str, Any]]) -> dict[str, int]:
