@@ -74,6 +74,14 @@ def test_plan_is_valid_honest_and_optimal_when_it_says_so(data: dict[str, Any]) 
     assert best[0] >= plan["bound"]["shortfall_penalty"]  # the bound is a true lower bound
     if plan["status"] == "optimal":
         assert level_key(plan["objective"]) == best
+    compact = solve(inst, time_limit_s=5, mode="compact")  # the large-park model, same checks
+    assert lease_problems(inst, compact["leases"]) == []
+    assert compact["objective"] == recompute_objective(inst, compact["leases"])
+    assert compact["bound"]["shortfall_penalty"] <= best[0] <= compact["objective"]["shortfall_penalty"]
+    assert level_key(compact["objective"]) >= best
+    levels = compact["solver"]["levels"]
+    if levels and levels[0]["proven"]:  # a proven first level is the true optimum
+        assert compact["objective"]["shortfall_penalty"] == best[0]
     for row in plan["firms"]:
         f = inst.firm_by_id[row["id"]]
         assert row["male_short"] == max(0, f.demand["male"] - row["male_beds"])
