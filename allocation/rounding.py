@@ -26,7 +26,7 @@ def lp_floor_counts(instance: Instance, prep: Prep, seconds: float,
     """Rounded-down LP solution as counts, and the LP's lower bound on the penalty."""
     # eps x displaced as a tie-break makes the start keep residents, but makes the LP about 5x
     # slower (6 s instead of 1.2 s on the 20,000-unit park): only when there is time for it
-    tiebreak = seconds >= 10
+    tiebreak = seconds >= 5e-4 * len(instance.units)
     model = build_model(instance, prep, compact=True, relax=True, backend="GLOP", levels=2 if tiebreak else 1)
     slack = _set_objective(model, "shortfall_penalty", "displaced_workers" if tiebreak else None)
     model.solver.SetTimeLimit(max(100, int(seconds * 1000)))
