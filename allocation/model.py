@@ -528,6 +528,13 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
         solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
         if values is not None:
             values = tighten(model, values) if improve is None or i != 1 else improve(values)
+            if i == 1 and results and value_of(names[0], values) < results[0].value:
+                # improve() lowered level 1 itself: record it, and hold later levels to it
+                first = results[0]
+                first.value = value_of(names[0], values)
+                first.proven = first.bound > first.value - 1 + 1e-6
+                if not weighted:
+                    fix(names[0], first.value)
             solver.SetHint(model.all_vars, values)
         previous = values
         status = solver.Solve(params)
@@ -542,6 +549,7 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
                 > (value_of(names[0], previous), value_of(name, previous))
             ):
                 values = previous  # SCIP lost the hint and did worse: keep the hint
+            results[0].value = min(results[0].value, value_of(names[0], values))
             fix(names[0], results[0].value)
             # level 2 >= weighted bound - K x v1 holds for plans with the optimal level 1
             bound = best - k * results[0].value if results[0].proven and math.isfinite(best) else -math.inf

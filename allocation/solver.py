@@ -37,11 +37,13 @@ from .plan import (
     recompute_objective,
     sorted_leases,
 )
+from .moves import improve_by_moves
 from .residents import keep_residents
 from .rounding import rounded_start
 
 DEFAULT_TIME_LIMIT_S = 60.0
 POLISH_MIN_COLUMNS = 1_000
+MOVES_SECONDS = 1.0  # cap on each one-unit-move local search
 
 
 def _reserve(time_limit: float, units: int) -> float:
@@ -212,7 +214,9 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
 
     def improve(vals: list[float]) -> list[float]:
         counts, needs = counts_from_model(model, vals)
-        counts = keep_residents(instance, prep, pack_pool(prep, counts, needs))
+        counts = pack_pool(prep, counts, needs)
+        counts = improve_by_moves(instance, prep, counts, time.monotonic() + MOVES_SECONDS)
+        counts = keep_residents(instance, prep, counts)
         return values_from_counts(model, counts, vals)
 
     def polish_level(name: str, vals: list[float], until: float) -> list[float]:
@@ -238,7 +242,12 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         candidates.append(("lp-rounding", realize(instance, prep, start)))
     if values is not None and results:
         counts, needs = counts_from_model(model, values)
-        candidates.append(("mip", realize(instance, prep, pack_pool(prep, counts, needs))))
+        counts = pack_pool(prep, counts, needs)
+        candidates.append(("mip", realize(instance, prep, counts)))
+        if compact:  # one-unit moves SCIP missed (the explanation would report them)
+            moved = improve_by_moves(instance, prep, counts, time.monotonic() + MOVES_SECONDS)
+            if moved != counts:
+                candidates.append(("mip+moves", realize(instance, prep, moved)))
     for name, cand in candidates:
         if lease_problems(instance, cand):
             continue
