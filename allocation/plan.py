@@ -1,0 +1,123 @@
+"""Plans: check leases against the hard rules and recompute the objectives from them.
+
+Everything a plan reports is derived here from its leases alone, so the numbers in a plan are
+exactly what anyone recomputing them from the leases gets — the solver's own model values are
+never copied into a plan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+from .instance import GENDERS, Instance, fen_to_cny, firm_accepts, unit_accepts
+
+PLAN_FORMAT = "park-allocation-plan/1"
+LEVELS: tuple[str, ...] = ("shortfall_penalty", "displaced_workers", "firm_buildings", "empty_beds")
+
+
+def band_limits(requested: int) -> tuple[int, int]:
+    """(ceil(10% of d), ceil(25% of d)) in exact integer arithmetic."""
+    return (requested + 9) // 10, (requested + 3) // 4
+
+
+def short_penalty(requested: int, short: int) -> int:
+    """Cost of ``short`` beds short out of ``requested``, before the firm's priority:
+    1 each up to ceil(10%), 2 each up to ceil(25%), 4 each beyond."""
+    b1, b2 = band_limits(requested)
+    s = max(0, short)
+    return min(s, b1) + 2 * max(0, min(s, b2) - b1) + 4 * max(0, s - b2)
+
+
+def lease_problems(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every hard-rule violation in ``leases`` (empty list: the leases are valid)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    rent: dict[str, int] = defaultdict(int)
+    for i, lease in enumerate(leases):
+        uid, fid, g = lease.get("unit"), lease.get("firm"), lease.get("gender")
+        unit = instance.unit_by_id.get(uid)  # type: ignore[arg-type]
+        firm = instance.firm_by_id.get(fid)  # type: ignore[arg-type]
+        if unit is None or firm is None or g not in GENDERS:
+            problems.append(f"leases[{i}]: unknown unit, firm or gender")
+            continue
+        if uid in seen:
+            problems.append(f"leases[{i}]: unit {uid} leased twice")
+        seen.add(uid)
+        if not unit.available:
+            problems.append(f"leases[{i}]: unit {uid} is not available")
+        if not unit_accepts(unit, g) and unit.available:
+            problems.append(f"leases[{i}]: unit {uid} is {unit.gender}-only")
+        if not firm_accepts(firm, unit):
+            problems.append(f"leases[{i}]: firm {fid} does not accept building {unit.building}")
+        rent[fid] += unit.rent_fen
+    for fid, total in rent.items():
+        budget = instance.firm_by_id[fid].budget_fen
+        if budget is not None and total > budget:
+            problems.append(f"firm {fid}: rent {fen_to_cny(total)} exceeds budget {fen_to_cny(budget)}")
+    return problems
+
+
+def firm_summaries(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per firm: beds granted and short by gender, and monthly rent, as the plan reports them."""
+    beds: dict[tuple[str, str], int] = defaultdict(int)
+    rent: dict[str, int] = defaultdict(int)
+    for lease in leases:
+        unit = instance.unit_by_id[lease["unit"]]
+        beds[lease["firm"], lease["gender"]] += unit.beds
+        rent[lease["firm"]] += unit.rent_fen
+    out = []
+    for f in instance.firms:
+        row: dict[str, Any] = {"id": f.id}
+        for g in GENDERS:
+            row[f"{g}_beds"] = beds[f.id, g]
+        for g in GENDERS:
+            row[f"{g}_short"] = max(0, f.demand[g] - beds[f.id, g])
+        row["monthly_rent"] = fen_to_cny(rent[f.id])
+        out.append(row)
+    return out
+
+
+def recompute_objective(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The four lexicographic levels plus the two readable figures, from the leases alone."""
+    leases = list(leases)
+    beds: dict[tuple[str, str], int] = defaultdict(int)
+    holder: dict[str, tuple[str, str]] = {}
+    pairs: set[tuple[str, str]] = set()
+    for lease in leases:
+        unit = instance.unit_by_id[lease["unit"]]
+        beds[lease["firm"], lease["gender"]] += unit.beds
+        holder[unit.id] = (lease["firm"], lease["gender"])
+        pairs.add((lease["firm"], unit.building))
+    penalty = weighted = empty = 0
+    max_ratio = 0.0
+    for f in instance.firms:
+        for g in GENDERS:
+            d, got = f.demand[g], beds[f.id, g]
+            short = max(0, d - got)
+            penalty += f.priority * short_penalty(d, short)
+            weighted += f.priority * short
+            empty += max(0, got - d)
+            if d > 0:
+                max_ratio = max(max_ratio, short / d)
+    displaced = sum(
+        c.occupied_beds for c in instance.current if holder.get(c.unit) != (c.firm, c.gender)
+    )
+    return {
+        "shortfall_penalty": penalty,
+        "displaced_workers": displaced,
+        "firm_buildings": len(pairs),
+        "empty_beds": empty,
+        "weighted_shortfall": weighted,
+        "max_shortfall_ratio": round(max_ratio, 6),
+    }
+
+
+def level_key(objective: Mapping[str, Any]) -> tuple[int, ...]:
+    """Lexicographic key: smaller is better."""
+    return tuple(int(objective[k]) for k in LEVELS)
+
+
+def sorted_leases(leases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(({"unit": l["unit"], "firm": l["firm"], "gender": l["gender"]} for l in leases),
+                  key=lambda l: l["unit"])

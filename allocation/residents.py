@@ -1,0 +1,148 @@
+"""Keep residents where they live without touching the first level: a min-cost flow per bed size.
+
+Once the first level is solved, each firm's allocation can be read as a number of units of
+each bed size per gender. Moving a firm from one unit to another with the same number of beds
+changes neither its beds (so neither its shortfall nor its empty beds) — only which building it
+is in, and its rent. So the units of one bed size can be redistributed freely, as long as
+
+* every firm stays in buildings it accepts and units whose gender rule fits,
+* a firm with a rent budget keeps units of the same rent (its total rent stays the same).
+
+That is a transportation problem per bed size — integral, and solved exactly by OR-Tools'
+min-cost flow in milliseconds — where the MIP's own second level, constrained to the optimal
+first-level value, hardly moves in the time it has. Its result is the complete hint the MIP's
+second level starts from.
+
+Costs per unit: a unit of a resident group kept by its holder saves its head-count (scaled by
+``big`` so it always dominates); a unit in a building the firm does not already use costs 1.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ortools.graph.python import min_cost_flow
+
+from .instance import Instance
+from .model import Key, Prep
+
+Demand = tuple[str, str, int | None]  # firm, gender, rent (only for firms with a budget)
+
+
+def pack(prep: Prep, avail: dict[int, int], needs: dict[tuple[str, str], int],
+         used: dict[str, set[str]]) -> dict[Key, int]:
+    """Give each (firm, gender) its number of units from ``avail`` (all acceptable to it), in
+    few buildings: biggest need first, a building it already uses first, else the building
+    with most available units."""
+    by_building: dict[str, list[int]] = defaultdict(list)
+    for ti, n in avail.items():
+        if n > 0:
+            by_building[prep.types[ti].building].append(ti)
+    left = dict(avail)
+    free_in = {b: sum(left[ti] for ti in tis) for b, tis in by_building.items()}
+    out: dict[Key, int] = {}
+    for (fid, s), n in sorted(needs.items(), key=lambda kv: (-kv[1], kv[0])):
+        while n > 0:
+            cands = [b for b, k in free_in.items() if k > 0]
+            b = max(cands, key=lambda b: (b in used[fid], free_in[b], b))
+            used[fid].add(b)
+            for ti in by_building[b]:
+                take = min(n, left[ti])
+                if take:
+                    out[ti, fid, s] = out.get((ti, fid, s), 0) + take
+                    left[ti] -= take
+                    free_in[b] -= take
+                    n -= take
+    return out
+
+
+def keep_residents(instance: Instance, prep: Prep, counts: dict[Key, int]) -> dict[Key, int]:
+    """Counts with the same beds per (firm, gender) and the same rent per budgeted firm, but
+    as many residents kept as such a redistribution allows (and firms kept together)."""
+    types = prep.types
+    used: dict[str, set[str]] = defaultdict(set)
+    for (ti, fid, _), n in counts.items():
+        if n:
+            used[fid].add(types[ti].building)
+    groups_at: dict[Key, list[tuple[int, int]]] = defaultdict(list)  # -> (occupied, units)
+    for g in prep.groups:
+        groups_at[g.type_index, g.firm, g.gender].append((g.occupied, len(g.units)))
+    big = 1 + sum(len(t.units) for t in types)
+
+    wants_by_beds: dict[int, dict[Demand, int]] = defaultdict(lambda: defaultdict(int))
+    for (ti, fid, s), n in counts.items():
+        if n:
+            t = types[ti]
+            rent = t.rent_fen if instance.firm_by_id[fid].budget_fen is not None else None
+            wants_by_beds[t.beds][fid, s, rent] += n
+    types_of_beds: dict[int, list[int]] = defaultdict(list)
+    for t in types:
+        types_of_beds[t.beds].append(t.index)
+
+    out: dict[Key, int] = {}
+    for beds, wants in wants_by_beds.items():
+        tis = types_of_beds[beds]
+        flow = min_cost_flow.SimpleMinCostFlow()
+        node_t = {ti: i for i, ti in enumerate(tis)}
+        rules: list[str | None] = [None, "male", "female"]
+        hub = {r: len(tis) + i for i, r in enumerate(rules)}
+        unused = len(tis) + len(rules)
+        demands = sorted(wants, key=lambda d: (d[0], d[1], -1 if d[2] is None else d[2]))
+        node_d = {d: unused + 1 + j for j, d in enumerate(demands)}
+        arcs: list[tuple[int, int, int, int, Any]] = []  # tail, head, capacity, cost, meaning
+        for ti in tis:
+            n = len(types[ti].units)
+            arcs.append((node_t[ti], unused, n, 0, None))
+            arcs.append((node_t[ti], hub[types[ti].gender], n, 0, None))
+        for d, n in wants.items():
+            fid, s, rent = d
+            firm = instance.firm_by_id[fid]
+            head = node_d[d]
+            if firm.buildings is None and rent is None:  # any building, any rent
+                for r in (None, s):
+                    arcs.append((hub[r], head, n, 1, ("hub", r, fid, s)))
+            for ti in tis:
+                t = types[ti]
+                if t.gender not in (None, s) or (rent is not None and t.rent_fen != rent):
+                    continue
+                if firm.buildings is not None and t.building not in firm.buildings:
+                    continue
+                for occupied, m in groups_at.get((ti, fid, s), []):
+                    arcs.append((node_t[ti], head, m, -big * occupied, (ti, fid, s)))
+                if t.building in used[fid]:
+                    arcs.append((node_t[ti], head, n, 0, (ti, fid, s)))
+                elif firm.buildings is not None or rent is not None:
+                    arcs.append((node_t[ti], head, n, 1, (ti, fid, s)))
+        for tail, head, cap, cost, _ in arcs:
+            flow.add_arc_with_capacity_and_unit_cost(tail, head, cap, cost)
+        supply = sum(len(types[ti].units) for ti in tis)
+        for ti in tis:
+            flow.set_node_supply(node_t[ti], len(types[ti].units))
+        flow.set_node_supply(unused, -(supply - sum(wants.values())))
+        for d, node in node_d.items():
+            flow.set_node_supply(node, -wants[d])
+        if flow.solve() != flow.OPTIMAL:  # pragma: no cover - the counts themselves are a flow
+            for (ti, fid, s), n in counts.items():
+                if types[ti].beds == beds:
+                    out[ti, fid, s] = out.get((ti, fid, s), 0) + n
+            continue
+        hub_in: dict[str | None, dict[int, int]] = defaultdict(dict)
+        hub_out: dict[str | None, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+        for i, (tail, head, _, _, meaning) in enumerate(arcs):
+            f = flow.flow(i)
+            if not f:
+                continue
+            if meaning is None:
+                for r, node in hub.items():
+                    if head == node:
+                        hub_in[r][tis[tail]] = f  # type nodes are numbered as tis
+            elif meaning[0] == "hub":
+                hub_out[meaning[1]][meaning[2], meaning[3]] += f
+            else:
+                out[meaning] = out.get(meaning, 0) + f
+        for r, needs in hub_out.items():
+            for key, n in pack(prep, hub_in[r], dict(needs), used).items():
+                out[key] = out.get(key, 0) + n
+    return out
+

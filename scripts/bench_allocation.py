@@ -1,0 +1,252 @@
+"""Benchmark the allocation solver against the greedy baseline and the LP bound.
+
+    python scripts/bench_allocation.py generate --size M --ratio 1.1 --seed 1 -o /tmp/M.json
+    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --out docs/bench/run.json
+    python scripts/bench_allocation.py mip-reference /tmp/L-1.1-1.json --seconds 900 --out docs/bench/ref-L.json
+    python scripts/bench_allocation.py table docs/bench/*.json
+
+``run`` generates each seeded instance, times ``python -m allocation solve`` as a subprocess
+with the size's time limit (so parsing and model building count), runs the greedy baseline and
+the LP relaxation (GLOP), and records one row per instance. ``mip-reference`` is the "15-minute
+MIP": SCIP, single-threaded, on the plain aggregated model of the first objective only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from allocation import greedy_leases, lease_problems, lp_bound, parse_instance, recompute_objective  # noqa: E402
+
+SIZES: dict[str, tuple[int, int, float]] = {  # units, firms, --time-limit
+    "S": (131, 20, 10.0),
+    "M": (1_000, 80, 30.0),
+    "L": (5_000, 300, 75.0),
+    "XL": (20_000, 1_000, 200.0),
+}
+BED_MIX = [(2, 0.08), (4, 0.45), (6, 0.32), (8, 0.15)]
+AREA = {2: (28.0, 30.0), 4: (36.0, 38.0), 6: (48.0, 52.0), 8: (59.0, 62.0)}
+RATE_CNY_PER_M2 = 5.0
+
+
+def generate(size: str, ratio: float, seed: int) -> dict[str, Any]:
+    """A seeded park: ~100 units per building, 10% women-only buildings, 3% units under
+    repair, key firms (priority 3), building restrictions, rent budgets, and last period's
+    leases with residents. Total demand = ``ratio`` x available beds."""
+    n_units, n_firms, limit = SIZES[size]
+    rng = random.Random(f"{size}-{ratio}-{seed}")
+    n_buildings = max(2, round(n_units / 100))
+    buildings = [f"B{i + 1:03d}" for i in range(n_buildings)]
+    women_only = set(rng.sample(buildings, max(0, round(0.1 * n_buildings))))
+    units: list[dict[str, Any]] = []
+    per_building = [n_units // n_buildings + (1 if i < n_units % n_buildings else 0) for i in range(n_buildings)]
+    for b, count in zip(buildings, per_building):
+        variant = rng.randrange(2)
+        for k in range(count):
+            beds = rng.choices([c for c, _ in BED_MIX], [w for _, w in BED_MIX])[0]
+            area = AREA[beds][variant]
+            units.append({
+                "id": f"{b}-{k // 20 + 1}{k % 20 + 1:02d}", "building": b, "floor": k // 20 + 1,
+                "beds": beds, "area_m2": area, "monthly_rent": round(area * RATE_CNY_PER_M2, 2),
+                "gender": "female" if b in women_only else None,
+                "available": rng.random() > 0.03,
+            })
+    supply = sum(u["beds"] for u in units if u["available"])
+    weights = [rng.lognormvariate(0, 0.9) for _ in range(n_firms)]
+    total = ratio * supply
+    firms: list[dict[str, Any]] = []
+    rent_per_bed = sum(u["monthly_rent"] for u in units) / sum(u["beds"] for u in units)
+    for i, w in enumerate(weights):
+        beds = max(1, round(total * w / sum(weights)))
+        female = round(beds * rng.uniform(0.1, 0.7))
+        firm: dict[str, Any] = {"id": f"F{i + 1:04d}", "male": beds - female, "female": female,
+                                "priority": 3 if rng.random() < 0.1 else 1}
+        if rng.random() < 0.3:
+            firm["buildings"] = sorted(rng.sample(buildings, min(n_buildings, rng.randint(2, 5))))
+        if rng.random() < 0.15:
+            firm["max_monthly_rent"] = round(beds * rent_per_bed * rng.uniform(0.7, 1.2), 2)
+        firms.append(firm)
+    # last period: ~65% of units leased, mostly to a firm accepting the building
+    current: list[dict[str, Any]] = []
+    for u in units:
+        if rng.random() > 0.65:
+            continue
+        f = rng.choice(firms)
+        if "buildings" in f and u["building"] not in f["buildings"] and rng.random() < 0.9:
+            continue
+        gender = "female" if u["gender"] == "female" else rng.choice(["male", "female"])
+        current.append({"unit": u["id"], "firm": f["id"], "gender": gender,
+                        "occupied_beds": rng.randint(u["beds"] // 2, u["beds"])})
+    return {"format": "park-allocation/1", "units": units, "firms": firms, "current": current,
+            "time_limit_s": limit}
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
+                      if l.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem_kb = 0
+    import os
+
+    import ortools
+
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 2**20, 1),
+            "python": platform.python_version(), "ortools": ortools.__version__}
+
+
+def bench_one(size: str, ratio: float, seed: int, workdir: Path) -> dict[str, Any]:
+    data = generate(size, ratio, seed)
+    path = workdir / f"{size}-{ratio}-{seed}.json"
+    path.write_text(json.dumps(data))
+    inst = parse_instance(data)
+    limit = SIZES[size][2]
+    cmd = [sys.executable, "-m", "allocation", "solve", str(path), "--time-limit", str(limit)]
+    t = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.monotonic() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"solver failed on {path}: {proc.stderr[-2000:]}")
+    plan = json.loads(proc.stdout)
+    problems = lease_problems(inst, plan["leases"])
+    recomputed = recompute_objective(inst, plan["leases"])
+    g0 = time.monotonic()
+    greedy = recompute_objective(inst, greedy_leases(inst))
+    greedy_s = time.monotonic() - g0
+    l0 = time.monotonic()
+    lp = lp_bound(inst)
+    lp_s = time.monotonic() - l0
+    pen = plan["objective"]["shortfall_penalty"]
+    mip_bound = plan["bound"]["shortfall_penalty"]
+    bound = max(math.ceil(lp - 1e-6), mip_bound)
+    return {
+        "size": size, "ratio": ratio, "seed": seed, "units": len(inst.units), "firms": len(inst.firms),
+        "supply_beds": sum(u.beds for u in inst.units if u.available),
+        "demand_beds": sum(sum(f.demand.values()) for f in inst.firms),
+        "command": " ".join(["python", "-m", "allocation", "solve", path.name, "--time-limit", str(limit)]),
+        "status": plan["status"], "valid": not problems, "objective_matches": recomputed == plan["objective"],
+        "penalty": pen, "greedy_penalty": greedy["shortfall_penalty"], "lp_bound": round(lp, 3),
+        "mip_bound": mip_bound, "bound": bound,
+        "gap_pct": 0.0 if pen == bound else round(100 * (pen - bound) / max(bound, 1), 3),
+        "displaced": plan["objective"]["displaced_workers"], "greedy_displaced": greedy["displaced_workers"],
+        "firm_buildings": plan["objective"]["firm_buildings"], "greedy_firm_buildings": greedy["firm_buildings"],
+        "empty_beds": plan["objective"]["empty_beds"], "greedy_empty_beds": greedy["empty_beds"],
+        "wall_s": round(wall, 2), "solve_seconds": plan["solve_seconds"], "greedy_s": round(greedy_s, 2),
+        "lp_s": round(lp_s, 2), "model": plan.get("solver", {}).get("model"),
+        "levels": plan.get("solver", {}).get("levels"),
+    }
+
+
+def mip_reference(path: Path, seconds: float) -> dict[str, Any]:
+    """SCIP alone on the aggregated model of the first objective, for ``seconds``."""
+    from ortools.linear_solver import pywraplp
+
+    from allocation.model import _set_objective, build_model, prepare
+
+    inst = parse_instance(json.loads(path.read_text()))
+    t = time.monotonic()
+    model = build_model(inst, prepare(inst), compact=True, levels=1)
+    _set_objective(model, "shortfall_penalty")
+    model.solver.SetTimeLimit(int(seconds * 1000))
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    status = model.solver.Solve(params)
+    has = status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
+    return {"instance": path.name, "seconds": seconds, "wall_s": round(time.monotonic() - t, 1),
+            "status": status, "value": round(model.solver.Objective().Value(), 3) if has else None,
+            "bound": round(model.solver.Objective().BestBound(), 3),
+            "command": f"python scripts/bench_allocation.py mip-reference {path.name} --seconds {seconds:g}"}
+
+
+def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
+    head = ("| size | ratio | units / firms | status | penalty (greedy) | bound | gap % | 15-min MIP value / bound "
+            "| displaced (greedy) | firm-bldg pairs (greedy) | empty beds (greedy) | wall s |")
+    out = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        name = f"{r['size']}-{r['ratio']}-{r['seed']}.json"
+        ref = refs.get(name)
+        bound = r["bound"]
+        refcol = "–"
+        if ref:
+            refcol = f"{ref['value']:g} / {ref['bound']:g}"
+            bound = max(bound, math.ceil(ref["bound"] - 1e-6))
+        gap = 0.0 if r["penalty"] == bound else 100 * (r["penalty"] - bound) / max(bound, 1)
+        out.append(
+            f"| {r['size']} | {r['ratio']} | {r['units']} / {r['firms']} | {r['status']} "
+            f"| {r['penalty']} ({r['greedy_penalty']}) | {bound} | {gap:.2f} | {refcol} "
+            f"| {r['displaced']} ({r['greedy_displaced']}) | {r['firm_buildings']} ({r['greedy_firm_buildings']}) "
+            f"| {r['empty_beds']} ({r['greedy_empty_beds']}) | {r['wall_s']} |"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("--size", choices=SIZES, required=True)
+    g.add_argument("--ratio", type=float, default=1.1)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("-o", "--output", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--size", choices=SIZES, action="append", required=True)
+    r.add_argument("--ratio", type=float, action="append")
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--workdir", default="/tmp/bench-allocation")
+    r.add_argument("--out", required=True)
+    m = sub.add_parser("mip-reference")
+    m.add_argument("instance")
+    m.add_argument("--seconds", type=float, default=900.0)
+    m.add_argument("--out", required=True)
+    t = sub.add_parser("table")
+    t.add_argument("files", nargs="+")
+    args = ap.parse_args()
+
+    if args.cmd == "generate":
+        Path(args.output).write_text(json.dumps(generate(args.size, args.ratio, args.seed)))
+    elif args.cmd == "run":
+        work = Path(args.workdir)
+        work.mkdir(parents=True, exist_ok=True)
+        out = Path(args.out)
+        result: dict[str, Any] = {"machine": machine(), "rows": []}
+        for size in args.size:
+            for ratio in args.ratio or [1.1]:
+                row = bench_one(size, ratio, args.seed, work)
+                result["rows"].append(row)
+                print(json.dumps(row), flush=True)
+                out.write_text(json.dumps(result, indent=1))
+    elif args.cmd == "mip-reference":
+        res = mip_reference(Path(args.instance), args.seconds)
+        res["machine"] = machine()
+        Path(args.out).write_text(json.dumps(res, indent=1))
+        print(json.dumps(res))
+    else:
+        rows: list[dict[str, Any]] = []
+        refs: dict[str, dict[str, Any]] = {}
+        for f in args.files:
+            d = json.loads(Path(f).read_text())
+            if "rows" in d:
+                rows += d["rows"]
+            else:
+                refs[d["instance"]] = d
+        print(table(rows, refs))
+
+
+if __name__ == "__main__":
+    main()
