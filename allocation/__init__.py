@@ -1,6 +1,6 @@
 """Pure allocation solver: dorm units to firms (stage 1) and workers to beds (stage 2).
 
-Plain data in, plan out: no database, no web. See docs/allocation.md.
+Plain data in, plan out: no database, no web. See allocation/README.md.
 """
 
 from .beds import BedsError, assign_beds, parse_beds_input

@@ -1,7 +1,7 @@
 """Why is a firm short? One explanation per (firm, gender) left short, for the firm's phone call.
 
 Derived from the plan's leases alone, by asking which constraint stands between the firm and
-one more unit (see docs/allocation.md, "Explaining a plan"):
+one more unit (see allocation/README.md, "Explaining a plan"):
 
 * ``not_optimal`` — a free unit the firm could legally take exists; the plan was cut short by
   the time limit (never true of an ``optimal`` plan, since that unit would lower the penalty).

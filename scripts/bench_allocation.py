@@ -1,9 +1,9 @@
 """Benchmark the allocation solver against the greedy baseline and the LP bound.
 
     python scripts/bench_allocation.py generate --size M --ratio 1.1 --seed 1 -o /tmp/M.json
-    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --out docs/bench/run.json
-    python scripts/bench_allocation.py mip-reference /tmp/L-1.1-1.json --seconds 900 --out docs/bench/ref-L.json
-    python scripts/bench_allocation.py table docs/bench/*.json
+    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --out scripts/bench/run.json
+    python scripts/bench_allocation.py mip-reference /tmp/L-1.1-1.json --seconds 900 --out scripts/bench/ref-L.json
+    python scripts/bench_allocation.py table scripts/bench/*.json
 
 ``run`` generates each seeded instance, times ``python -m allocation solve`` as a subprocess
 with the size's time limit (so parsing and model building count), runs the greedy baseline and
