@@ -23,10 +23,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _write(result: dict[str, Any], out: str | None) -> None:
+    """On stdout, or only into `-o` (as ALLOCATION.md says), so a large plan is not printed twice."""
     text = json.dumps(result, ensure_ascii=False, indent=1)
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
 
 
 def _fail(message: str) -> NoReturn:
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=help_)
         p.add_argument("input", help="input JSON file")
         p.add_argument("--time-limit", type=float, default=None, help="wall-clock seconds")
-        p.add_argument("-o", "--output", default=None, help="also write the result here")
+        p.add_argument("-o", "--output", default=None, help="write the result here instead of stdout")
     args = parser.parse_args(argv)
     if args.time_limit is not None and not args.time_limit > 0:
         _fail("--time-limit: must be a number > 0")
