@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import anyio
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.pagination import OffsetPagination
@@ -22,6 +21,7 @@ from piccolo.columns.combination import Combinable
 
 from housing import crud
 from housing.access import STAFF_HR, Viewer, allow, viewer_of
+from housing.auth import hash_password
 from housing.crud import Id, PageDep, PathId, Row
 from housing.db import write_transaction
 from housing.problems import FieldError, Problem, invalid
@@ -82,10 +82,6 @@ ACCOUNTS = crud.Resource(
     to_out=to_out,
     scope=scope,
 )
-
-
-async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(BaseUser.hash_password, password)
 
 
 async def _insert_account(

@@ -117,22 +117,27 @@ jwt_auth = JWTCookieAuth[Viewer, Token](
 )
 
 
+async def hash_password(password: str, salt: str = "", iterations: int | None = None) -> str:
+    """Piccolo's PBKDF2 hash, computed in a worker thread: 600,000 rounds on the event loop
+    would stall every other request for a noticeable moment."""
+    return await anyio.to_thread.run_sync(BaseUser.hash_password, password, salt, iterations)
+
+
 async def check_password(username: str, password: str) -> tuple[int, bool] | None:
     """(user id, active) when the password is right, else None.
 
-    Piccolo's `BaseUser.login` hashes on the event loop (PBKDF2 with 600,000 rounds blocks every
-    other request for a noticeable moment) and ignores `active`; this hashes in a worker thread
-    and reports `active` so the caller can refuse a deactivated account.
+    Piccolo's `BaseUser.login` hashes on the event loop and ignores `active`; this hashes in a
+    worker thread and reports `active` so the caller can refuse a deactivated account.
     """
     row = await (
         BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active).where(BaseUser.username == username).first()
     )
     if row is None:
         # Hash anyway, so a missing account takes as long as a wrong password.
-        await anyio.to_thread.run_sync(BaseUser.hash_password, password)
+        await hash_password(password)
         return None
     _, iterations, salt, _ = BaseUser.split_stored_password(row["password"])
-    hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, password, salt, int(iterations))
+    hashed = await hash_password(password, salt, int(iterations))
     if not hmac.compare_digest(hashed, row["password"]):
         return None
     # `last_login` is a naive Timestamp column in Piccolo (local time, as Piccolo itself writes it).
@@ -239,7 +244,7 @@ class AuthController(Controller):
         checked = await check_password(viewer.username, data.current_password)
         if checked is None:
             raise invalid("current_password", "wrong_current_password")
-        hashed = await anyio.to_thread.run_sync(BaseUser.hash_password, data.new_password)
+        hashed = await hash_password(data.new_password)
         await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == viewer.user_id)
 
     @get("/me", opt=allow(EVERYONE))
