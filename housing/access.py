@@ -42,10 +42,6 @@ class Viewer:
     def is_hr(self) -> bool:
         return self.role == Role.hr.value
 
-    @property
-    def is_worker(self) -> bool:
-        return self.role == Role.worker.value
-
 
 def allow(roles: frozenset[str]) -> dict[str, Any]:
     """The `opt` a route handler carries to say who may call it: `@get(..., opt=allow(STAFF))`."""
