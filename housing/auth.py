@@ -146,11 +146,8 @@ async def check_password(username: str, password: str) -> tuple[int, bool] | Non
 
 
 async def me_of(viewer: Viewer) -> Me:
-    firm_name = worker_name = None
-    if viewer.firm_id is not None:
-        firm = await Firm.select(Firm.name).where(Firm.id == viewer.firm_id).first()
-        firm_name = firm["name"] if firm else None
-    firm_id = viewer.firm_id
+    """One query: a worker's record already names its firm, an HR account's firm is looked up."""
+    firm_id, firm_name, worker_name = viewer.firm_id, None, None
     if viewer.worker_id is not None:
         worker = await (
             Worker.select(Worker.name, Worker.firm_id, Worker.firm_id.name.as_alias("firm_name"))
@@ -159,6 +156,9 @@ async def me_of(viewer: Viewer) -> Me:
         )
         if worker:
             worker_name, firm_id, firm_name = worker["name"], worker["firm_id"], worker["firm_name"]
+    elif viewer.firm_id is not None:
+        firm = await Firm.select(Firm.name).where(Firm.id == viewer.firm_id).first()
+        firm_name = firm["name"] if firm else None
     return Me(
         account_id=viewer.account_id,
         username=viewer.username,
