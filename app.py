@@ -1,7 +1,7 @@
 """The Litestar composition root (`litestar run` finds `app` here).
 
 Everything under /api needs a login except `POST /api/auth/login`, and every /api route
-declares the roles it admits (see `housing.access`). /health, the OpenAPI docs at /schema and
+declares the roles it admits (see `housing.web.access`). /health, the OpenAPI docs at /schema and
 Piccolo Admin at /admin/ (its own staff-only login) sit outside the JWT auth.
 """
 
@@ -17,17 +17,17 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.stores.memory import MemoryStore
 
-from housing.access import role_guard
-from housing.accounts import AccountController
-from housing.admin import admin
-from housing.auth import AuthController, jwt_auth
-from housing.buildings import BuildingController
-from housing.crud import provide_page
-from housing.db import engine, is_sqlite
-from housing.firms import FirmController
-from housing.problems import exception_handlers
-from housing.units import UnitController
-from housing.workers import WorkerController
+from housing.register.accounts import AccountController
+from housing.register.admin import admin
+from housing.register.buildings import BuildingController
+from housing.register.firms import FirmController
+from housing.register.units import UnitController
+from housing.register.workers import WorkerController
+from housing.web.access import role_guard
+from housing.web.auth import AuthController, jwt_auth
+from housing.web.db import engine, is_sqlite
+from housing.web.problems import exception_handlers
+from housing.web.resource import provide_page
 
 
 @get("/health", exclude_from_auth=True, tags=["health"])

@@ -9,7 +9,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="housing",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["housing.tables"], exclude_imported=True),
+    table_classes=table_finder(modules=["housing.register.tables"], exclude_imported=True),
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
     commands=[],
 )

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stdnum.cn import ric, uscc
 
-from housing.accounts import create_account
-from housing.db import write_transaction
-from housing.tables import Building, Firm, Role, Unit, Worker
+from housing.register.accounts import create_account
+from housing.register.tables import Building, Firm, Role, Unit, Worker
+from housing.web.db import write_transaction
 
 DEMO_PASSWORD = "demo1234"
 SEED = 20261122

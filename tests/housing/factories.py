@@ -14,9 +14,9 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 from stdnum.cn import ric, uscc
 
-from housing.accounts import create_account
-from housing.db import engine, is_sqlite
-from housing.tables import Account, Building, Firm, Role, Unit, Worker
+from housing.register.accounts import create_account
+from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
+from housing.web.db import engine, is_sqlite
 
 PASSWORD = "demo1234"
 TABLES_CHILD_FIRST = [Account, Worker, Unit, Firm, Building, SessionsBase, BaseUser]

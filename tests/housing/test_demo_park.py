@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from housing import validators
-from housing.tables import Account, Building, Firm, Unit, Worker
+from housing.register import validators
+from housing.register.tables import Account, Building, Firm, Unit, Worker
 from tests.housing import factories
 
 

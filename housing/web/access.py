@@ -14,7 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from housing.tables import Role
+from housing.register.tables import Role
 
 ANONYMOUS = "anonymous"
 STAFF = frozenset({Role.staff.value})

@@ -15,11 +15,11 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from housing import crud
-from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import Id, PageDep, PathId, Row
-from housing.problems import invalid
-from housing.tables import DEFAULT_RENT_RATE_FEN_PER_M2, Building, Unit
+from housing.register.tables import DEFAULT_RENT_RATE_FEN_PER_M2, Building, Unit
+from housing.web import resource
+from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.problems import invalid
+from housing.web.resource import Id, PageDep, PathId, Row
 
 Number = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 FloorNo = Annotated[int, msgspec.Meta(ge=1, le=200)]
@@ -110,7 +110,7 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     return values
 
 
-UNITS = crud.Resource(
+UNITS = resource.Resource(
     table=Unit,
     columns=[
         Unit.id,
@@ -140,33 +140,33 @@ class UnitController(Controller):
         self,
         request: Request,
         page: PageDep,
-        building_id: Annotated[int | None, QueryParameter(ge=1, le=crud.MAX_ID)] = None,
+        building_id: Annotated[int | None, QueryParameter(ge=1, le=resource.MAX_ID)] = None,
         status: FromQuery[UnitStatusName | None] = None,
         floor: Annotated[int | None, QueryParameter(ge=1, le=200)] = None,
         beds: Annotated[int | None, QueryParameter(ge=1, le=20)] = None,
     ) -> OffsetPagination[UnitOut]:
         """Units of the park, filtered by building, status, floor or bed count."""
         filters = [
-            crud.equals(Unit.building_id, building_id),
-            crud.equals(Unit.status, status),
-            crud.equals(Unit.floor, floor),
-            crud.equals(Unit.beds, beds),
+            resource.equals(Unit.building_id, building_id),
+            resource.equals(Unit.status, status),
+            resource.equals(Unit.floor, floor),
+            resource.equals(Unit.beds, beds),
         ]
-        return await crud.list_page(UNITS, viewer_of(request), page, filters)
+        return await resource.list_page(UNITS, viewer_of(request), page, filters)
 
     @get("/{unit_id:int}", opt=allow(STAFF_HR))
     async def get_unit(self, request: Request, unit_id: PathId) -> UnitOut:
-        return await crud.fetch(UNITS, viewer_of(request), unit_id)
+        return await resource.fetch(UNITS, viewer_of(request), unit_id)
 
     @post("/", opt=allow(STAFF))
     async def create_unit(self, request: Request, data: JSONBody[UnitCreate]) -> UnitOut:
-        return await crud.create(UNITS, viewer_of(request), await crud.sent(request, data))
+        return await resource.create(UNITS, viewer_of(request), await resource.sent(request, data))
 
     @patch("/{unit_id:int}", opt=allow(STAFF))
     async def update_unit(self, request: Request, unit_id: PathId, data: JSONBody[UnitPatch]) -> UnitOut:
-        return await crud.update(UNITS, viewer_of(request), unit_id, await crud.sent(request, data))
+        return await resource.update(UNITS, viewer_of(request), unit_id, await resource.sent(request, data))
 
     @delete("/{unit_id:int}", opt=allow(STAFF))
     async def delete_unit(self, request: Request, unit_id: PathId) -> None:
         """Delete a unit entered by mistake; to take one out of use, set `status` to `retired`."""
-        await crud.delete(UNITS, viewer_of(request), unit_id)
+        await resource.delete(UNITS, viewer_of(request), unit_id)

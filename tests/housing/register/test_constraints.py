@@ -8,7 +8,7 @@ from datetime import date
 import asyncpg
 import pytest
 
-from housing.tables import Account, Unit, Worker
+from housing.register.tables import Account, Unit, Worker
 from tests.housing.factories import resident_id
 
 INTEGRITY = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)

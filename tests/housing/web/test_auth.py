@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from housing.auth import MAX_FAILED_LOGINS
+from housing.web.auth import MAX_FAILED_LOGINS
 
 LISTS = ["/api/buildings", "/api/units", "/api/firms", "/api/workers"]
 

@@ -15,7 +15,7 @@ from litestar import Litestar, Router, get
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
-from housing.access import role_guard
+from housing.web.access import role_guard
 from tests.housing.factories import Park, credit_code, new_worker
 
 ROLES = ["anonymous", "staff", "hr1", "hr2", "worker1"]

@@ -23,10 +23,10 @@ from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.stores.base import Store
 from piccolo.apps.user.tables import BaseUser
 
-from housing.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
-from housing.problems import Problem, invalid
+from housing.register.tables import Account, Firm, Role, Worker
 from housing.settings import is_production, secret_key
-from housing.tables import Account, Firm, Role, Worker
+from housing.web.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
+from housing.web.problems import Problem, invalid
 
 TOKEN_LIFETIME = timedelta(hours=12)
 MAX_FAILED_LOGINS = 5

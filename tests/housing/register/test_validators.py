@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from housing import validators
-from housing.problems import Problem
+from housing.register import validators
+from housing.web.problems import Problem
 from tests.housing.factories import resident_id
 
 

@@ -13,10 +13,11 @@ from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
 
-from housing import crud, validators
-from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import PageDep, PathId, Row
-from housing.tables import Firm
+from housing.register import validators
+from housing.register.tables import Firm
+from housing.web import resource
+from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.resource import PageDep, PathId, Row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Uscc = Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
@@ -60,7 +61,7 @@ def scope(viewer: Viewer) -> Combinable | None:
 
 
 async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
-    crud.blank_to_error(values, "name", "contact_name")
+    resource.blank_to_error(values, "name", "contact_name")
     if "uscc" in values:
         values["uscc"] = validators.credit_code(values["uscc"])
     if "contact_phone" in values:
@@ -68,7 +69,7 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     return values
 
 
-FIRMS = crud.Resource(
+FIRMS = resource.Resource(
     table=Firm,
     columns=[Firm.id, Firm.name, Firm.uscc, Firm.contact_name, Firm.contact_phone, Firm.is_key, Firm.active],
     to_out=to_out,
@@ -92,23 +93,27 @@ class FirmController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=100, description="name contains")] = None,
     ) -> OffsetPagination[FirmOut]:
         """Firms of the park; HR sees a list of one, its own firm."""
-        filters = [crud.equals(Firm.is_key, is_key), crud.equals(Firm.active, active), crud.contains(Firm.name, q)]
-        return await crud.list_page(FIRMS, viewer_of(request), page, filters)
+        filters = [
+            resource.equals(Firm.is_key, is_key),
+            resource.equals(Firm.active, active),
+            resource.contains(Firm.name, q),
+        ]
+        return await resource.list_page(FIRMS, viewer_of(request), page, filters)
 
     @get("/{firm_id:int}", opt=allow(STAFF_HR))
     async def get_firm(self, request: Request, firm_id: PathId) -> FirmOut:
-        return await crud.fetch(FIRMS, viewer_of(request), firm_id)
+        return await resource.fetch(FIRMS, viewer_of(request), firm_id)
 
     @post("/", opt=allow(STAFF))
     async def create_firm(self, request: Request, data: JSONBody[FirmCreate]) -> FirmOut:
-        return await crud.create(FIRMS, viewer_of(request), await crud.sent(request, data))
+        return await resource.create(FIRMS, viewer_of(request), await resource.sent(request, data))
 
     @patch("/{firm_id:int}", opt=allow(STAFF))
     async def update_firm(self, request: Request, firm_id: PathId, data: JSONBody[FirmPatch]) -> FirmOut:
         """Change a firm; `active: false` marks a firm that has left the park."""
-        return await crud.update(FIRMS, viewer_of(request), firm_id, await crud.sent(request, data))
+        return await resource.update(FIRMS, viewer_of(request), firm_id, await resource.sent(request, data))
 
     @delete("/{firm_id:int}", opt=allow(STAFF))
     async def delete_firm(self, request: Request, firm_id: PathId) -> None:
         """Delete a firm registered by mistake; one with workers or accounts answers 409."""
-        await crud.delete(FIRMS, viewer_of(request), firm_id)
+        await resource.delete(FIRMS, viewer_of(request), firm_id)

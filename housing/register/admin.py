@@ -14,8 +14,8 @@ from litestar.types import Receive, Scope, Send
 from piccolo.apps.user.tables import BaseUser
 from piccolo_admin.endpoints import TableConfig, create_admin
 
+from housing.register.tables import Account, Building, Firm, Unit, Worker
 from housing.settings import is_production
-from housing.tables import Account, Building, Firm, Unit, Worker
 
 
 def build_admin() -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from housing.tables import Unit, Worker
+from housing.register.tables import Unit, Worker
 from tests.housing.factories import new_worker
 
 

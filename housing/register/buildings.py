@@ -9,11 +9,11 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from housing import crud
-from housing.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import PageDep, PathId, Row
-from housing.problems import invalid
-from housing.tables import Building, Unit
+from housing.register.tables import Building, Unit
+from housing.web import resource
+from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.problems import invalid
+from housing.web.resource import PageDep, PathId, Row
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -48,7 +48,7 @@ def to_out(row: Row, viewer: Viewer) -> BuildingOut:
 
 
 async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
-    crud.blank_to_error(values, "name")
+    resource.blank_to_error(values, "name")
     if "code" in values:
         values["code"] = values["code"].upper()
     if current is not None and "floors" in values:
@@ -63,7 +63,7 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     return values
 
 
-BUILDINGS = crud.Resource(
+BUILDINGS = resource.Resource(
     table=Building,
     columns=[Building.id, Building.code, Building.name, Building.floors, Building.gender_rule],
     to_out=to_out,
@@ -85,28 +85,28 @@ class BuildingController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=100, description="code or name contains")] = None,
     ) -> OffsetPagination[BuildingOut]:
         """The park's dormitory buildings."""
-        search = crud.contains(Building.name, q)
+        search = resource.contains(Building.name, q)
         if q:
-            search = search | crud.contains(Building.code, q)  # type: ignore[operator]
-        return await crud.list_page(
-            BUILDINGS, viewer_of(request), page, [crud.equals(Building.gender_rule, gender_rule), search]
+            search = search | resource.contains(Building.code, q)  # type: ignore[operator]
+        return await resource.list_page(
+            BUILDINGS, viewer_of(request), page, [resource.equals(Building.gender_rule, gender_rule), search]
         )
 
     @get("/{building_id:int}", opt=allow(STAFF_HR))
     async def get_building(self, request: Request, building_id: PathId) -> BuildingOut:
-        return await crud.fetch(BUILDINGS, viewer_of(request), building_id)
+        return await resource.fetch(BUILDINGS, viewer_of(request), building_id)
 
     @post("/", opt=allow(STAFF))
     async def create_building(self, request: Request, data: JSONBody[BuildingCreate]) -> BuildingOut:
-        return await crud.create(BUILDINGS, viewer_of(request), await crud.sent(request, data))
+        return await resource.create(BUILDINGS, viewer_of(request), await resource.sent(request, data))
 
     @patch("/{building_id:int}", opt=allow(STAFF))
     async def update_building(
         self, request: Request, building_id: PathId, data: JSONBody[BuildingPatch]
     ) -> BuildingOut:
-        return await crud.update(BUILDINGS, viewer_of(request), building_id, await crud.sent(request, data))
+        return await resource.update(BUILDINGS, viewer_of(request), building_id, await resource.sent(request, data))
 
     @delete("/{building_id:int}", opt=allow(STAFF))
     async def delete_building(self, request: Request, building_id: PathId) -> None:
         """Delete a building with no units; one that still has units answers 409."""
-        await crud.delete(BUILDINGS, viewer_of(request), building_id)
+        await resource.delete(BUILDINGS, viewer_of(request), building_id)

@@ -18,11 +18,12 @@ from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
 
-from housing import crud, validators
-from housing.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
-from housing.crud import Id, PageDep, PathId, Row
-from housing.problems import FieldError, Problem, invalid
-from housing.tables import Firm, Worker
+from housing.register import validators
+from housing.register.tables import Firm, Worker
+from housing.web import resource
+from housing.web.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.problems import FieldError, Problem, invalid
+from housing.web.resource import Id, PageDep, PathId, Row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 IdNumber = Annotated[str, msgspec.Meta(min_length=15, max_length=18)]
@@ -103,7 +104,7 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     _choose_firm(values, current, viewer)
     if values.get("firm_id") is None:
         values.pop("firm_id", None)
-    crud.blank_to_error(values, "name", "employee_no")
+    resource.blank_to_error(values, "name", "employee_no")
     if "id_number" in values:
         values["id_number"] = validators.resident_id(values["id_number"])
     if "mobile" in values:
@@ -131,7 +132,7 @@ async def _check_one_active_record(id_number: str, current: Row | None) -> None:
         )
 
 
-WORKERS = crud.Resource(
+WORKERS = resource.Resource(
     table=Worker,
     columns=[
         Worker.id,
@@ -165,7 +166,7 @@ class WorkerController(Controller):
         request: Request,
         page: PageDep,
         firm_id: Annotated[
-            int | None, QueryParameter(ge=1, le=crud.MAX_ID, description="staff only; HR sees its own firm")
+            int | None, QueryParameter(ge=1, le=resource.MAX_ID, description="staff only; HR sees its own firm")
         ] = None,
         gender: FromQuery[GenderName | None] = None,
         shift: FromQuery[ShiftName | None] = None,
@@ -176,31 +177,31 @@ class WorkerController(Controller):
         """Workers; HR sees only its own firm's, whatever `firm_id` it asks for."""
         search = None
         if q:
-            search = crud.contains(Worker.name, q) | crud.contains(Worker.employee_no, q)  # type: ignore[operator]
+            search = resource.contains(Worker.name, q) | resource.contains(Worker.employee_no, q)  # type: ignore[operator]
         filters = [
-            crud.equals(Worker.firm_id, firm_id),
-            crud.equals(Worker.gender, gender),
-            crud.equals(Worker.shift, shift),
-            crud.equals(Worker.housing_status, housing_status),
-            crud.equals(Worker.active, active),
+            resource.equals(Worker.firm_id, firm_id),
+            resource.equals(Worker.gender, gender),
+            resource.equals(Worker.shift, shift),
+            resource.equals(Worker.housing_status, housing_status),
+            resource.equals(Worker.active, active),
             search,
         ]
-        return await crud.list_page(WORKERS, viewer_of(request), page, filters)
+        return await resource.list_page(WORKERS, viewer_of(request), page, filters)
 
     @get("/{worker_id:int}", opt=allow(EVERYONE))
     async def get_worker(self, request: Request, worker_id: PathId) -> WorkerOut:
         """One worker; a worker may read only their own record."""
-        return await crud.fetch(WORKERS, viewer_of(request), worker_id)
+        return await resource.fetch(WORKERS, viewer_of(request), worker_id)
 
     @post("/", opt=allow(STAFF_HR))
     async def create_worker(self, request: Request, data: JSONBody[WorkerCreate]) -> WorkerOut:
-        return await crud.create(WORKERS, viewer_of(request), await crud.sent(request, data))
+        return await resource.create(WORKERS, viewer_of(request), await resource.sent(request, data))
 
     @patch("/{worker_id:int}", opt=allow(STAFF_HR))
     async def update_worker(self, request: Request, worker_id: PathId, data: JSONBody[WorkerPatch]) -> WorkerOut:
-        return await crud.update(WORKERS, viewer_of(request), worker_id, await crud.sent(request, data))
+        return await resource.update(WORKERS, viewer_of(request), worker_id, await resource.sent(request, data))
 
     @delete("/{worker_id:int}", status_code=200, opt=allow(STAFF_HR))
     async def deactivate_worker(self, request: Request, worker_id: PathId) -> WorkerOut:
         """Deactivate a worker who left (the record stays for history); reactivate with PATCH."""
-        return await crud.update(WORKERS, viewer_of(request), worker_id, {"active": False})
+        return await resource.update(WORKERS, viewer_of(request), worker_id, {"active": False})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from housing.tables import Worker
+from housing.register.tables import Worker
 from tests.housing.factories import new_worker, resident_id
 
 

@@ -14,7 +14,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from housing.problems import invalid
+from housing.web.problems import invalid
 
 MIN_WORKING_AGE = 16
 

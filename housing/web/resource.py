@@ -23,9 +23,9 @@ from piccolo.columns import Column
 from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
-from housing.access import Viewer
-from housing.db import is_sqlite, write_transaction
-from housing.problems import FieldError, Problem, invalid, not_found
+from housing.web.access import Viewer
+from housing.web.db import is_sqlite, write_transaction
+from housing.web.problems import FieldError, Problem, invalid, not_found
 
 OutT = TypeVar("OutT")
 StructT = TypeVar("StructT", bound=msgspec.Struct)

@@ -19,7 +19,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 
-from housing.i18n import pick_language, text, translate_validation
+from housing.web.i18n import pick_language, text, translate_validation
 
 log = logging.getLogger("housing")
 
@@ -29,7 +29,7 @@ TYPE_BASE = "https://park-housing.example/problems/"
 
 @dataclass
 class FieldError:
-    """One field at fault; `key` is a message key of `housing.i18n` or a raw message."""
+    """One field at fault; `key` is a message key of `housing.web.i18n` or a raw message."""
 
     field: str
     key: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from housing.units import monthly_rent_fen
+from housing.register.units import monthly_rent_fen
 from tests.housing.factories import credit_code, new_worker
 
 

@@ -19,13 +19,13 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import Column
 from piccolo.columns.combination import Combinable
 
-from housing import crud
-from housing.access import STAFF_HR, Viewer, allow, viewer_of
-from housing.auth import hash_password
-from housing.crud import Id, PageDep, PathId, Row
-from housing.db import write_transaction
-from housing.problems import FieldError, Problem, invalid
-from housing.tables import Account, Firm, Role, Worker
+from housing.register.tables import Account, Firm, Role, Worker
+from housing.web import resource
+from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
+from housing.web.auth import hash_password
+from housing.web.db import write_transaction
+from housing.web.problems import FieldError, Problem, invalid
+from housing.web.resource import Id, PageDep, PathId, Row
 
 Username = Annotated[str, msgspec.Meta(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
@@ -67,7 +67,7 @@ def scope(viewer: Viewer) -> Combinable | None:
     return (Account.firm_id == viewer.firm_id) & (Account.role == Role.worker.value)
 
 
-ACCOUNTS = crud.Resource(
+ACCOUNTS = resource.Resource(
     table=Account,
     columns=[
         Account.id,
@@ -160,14 +160,14 @@ async def open_account(body: AccountCreate, viewer: Viewer) -> AccountOut:
         if await BaseUser.exists().where(BaseUser.username == body.username):
             raise Problem(409, "conflict", errors=[FieldError("username", "duplicate", {"value": body.username})])
         account_id = await _insert_account(body.username, hashed, role, firm_id, body.worker_id)
-    return await crud.fetch(ACCOUNTS, viewer, account_id)
+    return await resource.fetch(ACCOUNTS, viewer, account_id)
 
 
 async def change_account(account_id: int, values: Row, viewer: Viewer) -> AccountOut:
     """Reset a password or (de)activate a login, for an account the viewer may see."""
     hashed = await hash_password(values["password"]) if "password" in values else None
     async with write_transaction():
-        row = await crud.fetch_row(ACCOUNTS, viewer, account_id)
+        row = await resource.fetch_row(ACCOUNTS, viewer, account_id)
         if row["id"] == viewer.account_id and values.get("active") is False:
             raise invalid("active", "cannot_deactivate_self")
         account = await Account.select(Account.user_id).where(Account.id == account_id).first()
@@ -179,7 +179,7 @@ async def change_account(account_id: int, values: Row, viewer: Viewer) -> Accoun
             changes[BaseUser.active] = values["active"]
         if changes:
             await BaseUser.update(changes).where(BaseUser.id == account["user_id"])
-    return await crud.fetch(ACCOUNTS, viewer, account_id)
+    return await resource.fetch(ACCOUNTS, viewer, account_id)
 
 
 class AccountController(Controller):
@@ -195,19 +195,19 @@ class AccountController(Controller):
         active: FromQuery[bool | None] = None,
     ) -> OffsetPagination[AccountOut]:
         """Logins; HR sees those of its own firm's workers."""
-        filters = [crud.equals(Account.role, role), crud.equals(Account.user_id.active, active)]
-        return await crud.list_page(ACCOUNTS, viewer_of(request), page, filters)
+        filters = [resource.equals(Account.role, role), resource.equals(Account.user_id.active, active)]
+        return await resource.list_page(ACCOUNTS, viewer_of(request), page, filters)
 
     @get("/{account_id:int}", opt=allow(STAFF_HR))
     async def get_account(self, request: Request, account_id: PathId) -> AccountOut:
-        return await crud.fetch(ACCOUNTS, viewer_of(request), account_id)
+        return await resource.fetch(ACCOUNTS, viewer_of(request), account_id)
 
     @post("/", opt=allow(STAFF_HR))
     async def create_account(self, request: Request, data: JSONBody[AccountCreate]) -> AccountOut:
         """Give someone a login: staff any role; HR only its own firm's workers."""
-        return await open_account(await crud.strict(request, data), viewer_of(request))
+        return await open_account(await resource.strict(request, data), viewer_of(request))
 
     @patch("/{account_id:int}", opt=allow(STAFF_HR))
     async def update_account(self, request: Request, account_id: PathId, data: JSONBody[AccountPatch]) -> AccountOut:
         """Reset the password or set `active: false` to lock a login (its sessions end at once)."""
-        return await change_account(account_id, await crud.sent(request, data), viewer_of(request))
+        return await change_account(account_id, await resource.sent(request, data), viewer_of(request))
