@@ -1,8 +1,9 @@
-"""The Litestar composition root (`litestar run` finds `app` here).
+"""The Litestar composition root (`litestar run` and uvicorn find `app` here).
 
-Everything under /api needs a login except `POST /api/auth/login`, and every /api route
-declares the roles it admits (see `housing.web.access`). /health, the OpenAPI docs at /schema and
-Piccolo Admin at /admin/ (its own staff-only login) sit outside the JWT auth.
+`create_app()` reads the settings once and hands them to what needs them. Everything under
+/api needs a login except `POST /api/auth/login`, and every /api route declares the roles it
+admits (see `housing.web.access`). /health, the OpenAPI docs at /schema and Piccolo Admin at
+/admin/ (staff only, through the app's own login door) sit outside the JWT auth.
 """
 
 from __future__ import annotations
@@ -11,23 +12,29 @@ import os
 from typing import Any
 
 from litestar import Litestar, Router, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.response import Redirect
-from litestar.stores.memory import MemoryStore
 
 from housing.register.accounts import AccountController
-from housing.register.admin import admin
+from housing.register.admin import mount_admin
 from housing.register.buildings import BuildingController
 from housing.register.firms import FirmController
 from housing.register.units import UnitController
 from housing.register.workers import WorkerController
+from housing.settings import Settings
+from housing.web import throttle
 from housing.web.access import role_guard
-from housing.web.auth import AuthController, jwt_auth
-from housing.web.db import engine, is_sqlite
+from housing.web.auth import AuthController, make_auth
+from housing.web.body import ApiRequest, refuse_nul_in_url
+from housing.web.db import close_readers, engine, is_sqlite, prepare_database
 from housing.web.problems import exception_handlers
 from housing.web.resource import provide_page
+from housing.web.security import csrf_config, security_headers
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 @get("/health", exclude_from_auth=True, tags=["health"])
@@ -42,40 +49,52 @@ async def index() -> Redirect:
     return Redirect("/schema")
 
 
-api = Router(
-    path="/api",
-    route_handlers=[
-        AuthController,
-        AccountController,
-        BuildingController,
-        UnitController,
-        FirmController,
-        WorkerController,
-    ],
-    guards=[role_guard],
-    dependencies={"page": Provide(provide_page, sync_to_thread=False)},
-)
-
-
-async def open_pool() -> None:
+def _pooled() -> bool:
     """PostgreSQL serves requests from a pool; `DB_POOL=0` turns it off (tests share no loop with the app)."""
-    if not is_sqlite() and os.environ.get("DB_POOL", "1") != "0":
+    return not is_sqlite() and os.environ.get("DB_POOL", "1") != "0"
+
+
+async def open_database(app: Litestar) -> None:
+    await prepare_database()
+    await throttle.forget_expired(app.state.settings.login_limits)
+    if _pooled():
         await engine().start_connection_pool()  # type: ignore[attr-defined]
 
 
-async def close_pool() -> None:
-    if not is_sqlite() and os.environ.get("DB_POOL", "1") != "0":
+async def close_database() -> None:
+    await close_readers()
+    if _pooled():
         await engine().close_connection_pool()  # type: ignore[attr-defined]
 
 
-def create_app(**overrides: Any) -> Litestar:
+def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
+    settings = settings or Settings.from_env()
+    auth = make_auth(settings)
+    api = Router(
+        path="/api",
+        route_handlers=[
+            AuthController,
+            AccountController,
+            BuildingController,
+            UnitController,
+            FirmController,
+            WorkerController,
+        ],
+        guards=[role_guard],
+        dependencies={"page": Provide(provide_page, sync_to_thread=False)},
+    )
     return Litestar(
-        route_handlers=[api, health, index, admin],
-        on_app_init=[jwt_auth.on_app_init],
-        on_startup=[open_pool],
-        on_shutdown=[close_pool],
+        route_handlers=[api, health, index, mount_admin(settings)],
+        on_app_init=[auth.on_app_init],
+        on_startup=[open_database],
+        on_shutdown=[close_database],
+        state=State({"settings": settings, "auth": auth}),
+        request_class=ApiRequest,
+        middleware=[refuse_nul_in_url],
+        before_send=[security_headers(settings)],
+        csrf_config=csrf_config(settings),
+        request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=exception_handlers(),
-        stores={"login_throttle": MemoryStore(), "revoked_tokens": MemoryStore()},
         openapi_config=OpenAPIConfig(
             title="园区员工之家 · Park worker housing API",
             version="0.1.0",

@@ -22,11 +22,11 @@ def engine_from_url(url: str | None) -> SQLiteEngine | PostgresEngine:
     """Pick the engine for `url`; `sqlite:///path` and an empty value both mean SQLite."""
     if not url:
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(DEFAULT_SQLITE_PATH))
+        return SQLiteEngine(path=str(DEFAULT_SQLITE_PATH), timeout=30)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path))
+        return SQLiteEngine(path=str(path), timeout=30)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url})
     raise RuntimeError(f"DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':', 1)[0]}://…")

@@ -1,4 +1,4 @@
-"""Piccolo app for the park register; its migrations are the only way its schema is made."""
+"""The one Piccolo app of housing: every feature's tables, one migration history (the only way the schema is made)."""
 
 import os
 
@@ -9,7 +9,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="housing",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["housing.register.tables"], exclude_imported=True),
+    table_classes=table_finder(modules=["housing.register.tables", "housing.web.tables"], exclude_imported=True),
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
     commands=[],
 )

@@ -1,27 +1,76 @@
-"""Settings read from the environment, in one place.
+"""One typed settings object, read from the environment once, when the app is made.
 
-`PARK_ENV=production` means HTTPS and real secrets: cookies are `Secure`, Piccolo Admin runs in
-production mode, and a missing `SECRET_KEY` stops the start instead of inventing one.
+`create_app()` builds it with `Settings.from_env()` and passes it on (to the auth, the login
+throttle, the security headers, Piccolo Admin); nothing else reads the environment for
+settings. `PARK_ENV=production` means HTTPS and real secrets: cookies are `Secure`, HSTS is
+sent, Piccolo Admin runs in production mode, and a missing `SECRET_KEY` stops the start
+instead of inventing one. Which database is used is Piccolo's business (`piccolo_conf.py`
+reads `DATABASE_URL`), because Piccolo binds every table to its engine at import.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def is_production() -> bool:
-    return os.environ.get("PARK_ENV", "development") == "production"
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed logins are allowed before a door is shut for the rest of the window."""
+
+    per_account_and_address: int = 5
+    per_address: int = 50
+    window: timedelta = timedelta(minutes=15)
 
 
-def secret_key() -> str:
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    production: bool = False
+    token_lifetime: timedelta = timedelta(hours=12)
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
+    # Proxies whose X-Forwarded-For is believed; any other peer is the client itself.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    hsts_seconds: int = 0
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.production
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        production = env.get("PARK_ENV", "development") == "production"
+        return cls(
+            secret_key=_secret_key(env, production),
+            production=production,
+            trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
+            hsts_seconds=int(env.get("HSTS_SECONDS", "31536000" if production else "0")),
+        )
+
+
+def _networks(value: str) -> tuple[IPNetwork, ...]:
+    """`TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16`: addresses or networks, comma-separated."""
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    try:
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
+    except ValueError as error:
+        raise RuntimeError(f"TRUSTED_PROXIES: {error}") from None
+
+
+def _secret_key(env: Mapping[str, str], production: bool) -> str:
     """`SECRET_KEY` in production; on a developer's machine a key kept in ./var survives restarts."""
-    if key := os.environ.get("SECRET_KEY"):
+    if key := env.get("SECRET_KEY"):
         return key
-    if is_production():
+    if production:
         raise RuntimeError("PARK_ENV=production needs SECRET_KEY (the JWT signing key) in the environment")
     path = ROOT / "var" / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)

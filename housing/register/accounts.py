@@ -4,11 +4,15 @@ Park staff create any account (staff, HR of one firm, a worker); HR gives logins
 firm's workers and can reset or deactivate them, and sees no other accounts. Passwords are
 hashed in a worker thread (PBKDF2 with 600,000 rounds would stall every other request) and
 never returned. Staff accounts also get `BaseUser.admin`, which is what opens Piccolo Admin.
+
+A worker account's firm is the firm of its worker record, read at the moment of each query;
+the account keeps no copy (`account.firm_id` is set only for HR), so when staff move a worker
+to another firm, the login moves with it. A reset or a lock ends every session of the login.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -22,9 +26,10 @@ from piccolo.columns.combination import Combinable
 from housing.register.tables import Account, Firm, Role, Worker
 from housing.web import resource
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
-from housing.web.auth import hash_password
+from housing.web.auth import end_sessions, personal_identifiers
 from housing.web.db import write_transaction
-from housing.web.problems import FieldError, Problem, invalid
+from housing.web.passwords import check_new_password, hash_password
+from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
 Username = Annotated[str, msgspec.Meta(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")]
@@ -57,14 +62,29 @@ class AccountOut(msgspec.Struct):
 
 
 def to_out(row: Row, viewer: Viewer) -> AccountOut:
-    return AccountOut(**{**row, "active": bool(row["active"])})
+    last_login = row["last_login"]
+    return AccountOut(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        firm_id=row["worker_firm_id"] if row["worker_id"] is not None else row["firm_id"],
+        worker_id=row["worker_id"],
+        worker_name=row["worker_name"],
+        active=bool(row["active"]),
+        # Piccolo's `last_login` is naive; this service writes UTC there.
+        last_login=last_login.replace(tzinfo=UTC) if last_login is not None else None,
+    )
 
 
 def scope(viewer: Viewer) -> Combinable | None:
     """HR sees the logins of its own firm's workers, not other HR or staff accounts."""
     if viewer.is_staff:
         return None
-    return (Account.firm_id == viewer.firm_id) & (Account.role == Role.worker.value)
+    return (Account.worker_id.firm_id == viewer.firm_id) & (Account.role == Role.worker.value)
+
+
+unique_field(("piccolo_user_username_key", "piccolo_user.username"), "username")
+unique_field(("account_worker_id_key", "account.worker_id"), "worker_id", "worker_has_account")
 
 
 ACCOUNTS = resource.Resource(
@@ -74,6 +94,7 @@ ACCOUNTS = resource.Resource(
         Account.user_id.username.as_alias("username"),
         Account.role,
         Account.firm_id,
+        Account.worker_id.firm_id.as_alias("worker_firm_id"),
         Account.worker_id,
         Account.worker_id.name.as_alias("worker_name"),
         Account.user_id.active.as_alias("active"),
@@ -100,7 +121,9 @@ async def _insert_account(
         )
     )
     inserted = await Account.insert(
-        Account(user_id=user[0]["id"], role=role.value, firm_id=firm_id, worker_id=worker_id)
+        Account(
+            user_id=user[0]["id"], role=role.value, firm_id=firm_id if role is Role.hr else None, worker_id=worker_id
+        )
     )
     return int(inserted[0]["id"])
 
@@ -130,8 +153,6 @@ async def create_account(
     if role is Role.worker:
         if worker_id is None:
             raise ValueError("a worker account is one worker: worker_id is required")
-        row = await Worker.select(Worker.firm_id).where(Worker.id == worker_id).first()
-        firm_id = row["firm_id"] if row else None
     hashed = await hash_password(password)
     async with write_transaction():
         return await _insert_account(username, hashed, role, firm_id, worker_id, active)
@@ -149,6 +170,8 @@ async def open_account(body: AccountCreate, viewer: Viewer) -> AccountOut:
         raise invalid("worker_id", "worker_id_required")
     if role is Role.staff and (firm_id is not None or body.worker_id is not None):
         raise invalid("role", "staff_has_no_firm")
+    personal = await _worker_identifiers(body.worker_id) if body.worker_id is not None else ()
+    check_new_password(body.password, "password", username=body.username, personal=personal)
     hashed = await hash_password(body.password)
     async with write_transaction():
         if role is Role.worker:
@@ -163,9 +186,22 @@ async def open_account(body: AccountCreate, viewer: Viewer) -> AccountOut:
     return await resource.fetch(ACCOUNTS, viewer, account_id)
 
 
+async def _worker_identifiers(worker_id: int) -> tuple[str, ...]:
+    row = await Worker.select(Worker.mobile, Worker.id_number).where(Worker.id == worker_id).first()
+    return (row["mobile"], row["id_number"]) if row else ()
+
+
 async def change_account(account_id: int, values: Row, viewer: Viewer) -> AccountOut:
-    """Reset a password or (de)activate a login, for an account the viewer may see."""
-    hashed = await hash_password(values["password"]) if "password" in values else None
+    """Reset a password or (de)activate a login, for an account the viewer may see.
+
+    Either ends every session of that login: a reset password or a lock takes effect now.
+    """
+    hashed = None
+    if "password" in values:
+        current = await resource.fetch_row(ACCOUNTS, viewer, account_id)
+        personal = await personal_identifiers(account_id)
+        check_new_password(values["password"], "password", username=current["username"], personal=personal)
+        hashed = await hash_password(values["password"])
     async with write_transaction():
         row = await resource.fetch_row(ACCOUNTS, viewer, account_id)
         if row["id"] == viewer.account_id and values.get("active") is False:
@@ -179,6 +215,7 @@ async def change_account(account_id: int, values: Row, viewer: Viewer) -> Accoun
             changes[BaseUser.active] = values["active"]
         if changes:
             await BaseUser.update(changes).where(BaseUser.id == account["user_id"])
+            await end_sessions(account_id)
     return await resource.fetch(ACCOUNTS, viewer, account_id)
 
 
@@ -205,9 +242,9 @@ class AccountController(Controller):
     @post("/", opt=allow(STAFF_HR))
     async def create_account(self, request: Request, data: JSONBody[AccountCreate]) -> AccountOut:
         """Give someone a login: staff any role; HR only its own firm's workers."""
-        return await open_account(await resource.strict(request, data), viewer_of(request))
+        return await open_account(data, viewer_of(request))
 
     @patch("/{account_id:int}", opt=allow(STAFF_HR))
     async def update_account(self, request: Request, account_id: PathId, data: JSONBody[AccountPatch]) -> AccountOut:
         """Reset the password or set `active: false` to lock a login (its sessions end at once)."""
-        return await change_account(account_id, await resource.sent(request, data), viewer_of(request))
+        return await change_account(account_id, resource.sent(data), viewer_of(request))

@@ -12,7 +12,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from housing.register.tables import Building, Unit
 from housing.web import resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.web.problems import invalid
+from housing.web.problems import invalid, unique_field
 from housing.web.resource import PageDep, PathId, Row
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
@@ -63,6 +63,9 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     return values
 
 
+unique_field(("building_code_key", "building.code"), "code")
+
+
 BUILDINGS = resource.Resource(
     table=Building,
     columns=[Building.id, Building.code, Building.name, Building.floors, Building.gender_rule],
@@ -98,13 +101,13 @@ class BuildingController(Controller):
 
     @post("/", opt=allow(STAFF))
     async def create_building(self, request: Request, data: JSONBody[BuildingCreate]) -> BuildingOut:
-        return await resource.create(BUILDINGS, viewer_of(request), await resource.sent(request, data))
+        return await resource.create(BUILDINGS, viewer_of(request), resource.sent(data))
 
     @patch("/{building_id:int}", opt=allow(STAFF))
     async def update_building(
         self, request: Request, building_id: PathId, data: JSONBody[BuildingPatch]
     ) -> BuildingOut:
-        return await resource.update(BUILDINGS, viewer_of(request), building_id, await resource.sent(request, data))
+        return await resource.update(BUILDINGS, viewer_of(request), building_id, resource.sent(data))
 
     @delete("/{building_id:int}", opt=allow(STAFF))
     async def delete_building(self, request: Request, building_id: PathId) -> None:

@@ -17,6 +17,7 @@ from housing.register import validators
 from housing.register.tables import Firm
 from housing.web import resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.problems import unique_field
 from housing.web.resource import PageDep, PathId, Row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -69,6 +70,10 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     return values
 
 
+unique_field(("firm_name_key", "firm.name"), "name")
+unique_field(("firm_uscc_key", "firm.uscc"), "uscc")
+
+
 FIRMS = resource.Resource(
     table=Firm,
     columns=[Firm.id, Firm.name, Firm.uscc, Firm.contact_name, Firm.contact_phone, Firm.is_key, Firm.active],
@@ -106,12 +111,12 @@ class FirmController(Controller):
 
     @post("/", opt=allow(STAFF))
     async def create_firm(self, request: Request, data: JSONBody[FirmCreate]) -> FirmOut:
-        return await resource.create(FIRMS, viewer_of(request), await resource.sent(request, data))
+        return await resource.create(FIRMS, viewer_of(request), resource.sent(data))
 
     @patch("/{firm_id:int}", opt=allow(STAFF))
     async def update_firm(self, request: Request, firm_id: PathId, data: JSONBody[FirmPatch]) -> FirmOut:
         """Change a firm; `active: false` marks a firm that has left the park."""
-        return await resource.update(FIRMS, viewer_of(request), firm_id, await resource.sent(request, data))
+        return await resource.update(FIRMS, viewer_of(request), firm_id, resource.sent(data))
 
     @delete("/{firm_id:int}", opt=allow(STAFF))
     async def delete_firm(self, request: Request, firm_id: PathId) -> None:

@@ -18,7 +18,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from housing.register.tables import DEFAULT_RENT_RATE_FEN_PER_M2, Building, Unit
 from housing.web import resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.web.problems import invalid
+from housing.web.problems import invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
 Number = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
@@ -110,6 +110,9 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     return values
 
 
+unique_field(("unit_building_number_key", "unit.number"), "number")
+
+
 UNITS = resource.Resource(
     table=Unit,
     columns=[
@@ -160,11 +163,11 @@ class UnitController(Controller):
 
     @post("/", opt=allow(STAFF))
     async def create_unit(self, request: Request, data: JSONBody[UnitCreate]) -> UnitOut:
-        return await resource.create(UNITS, viewer_of(request), await resource.sent(request, data))
+        return await resource.create(UNITS, viewer_of(request), resource.sent(data))
 
     @patch("/{unit_id:int}", opt=allow(STAFF))
     async def update_unit(self, request: Request, unit_id: PathId, data: JSONBody[UnitPatch]) -> UnitOut:
-        return await resource.update(UNITS, viewer_of(request), unit_id, await resource.sent(request, data))
+        return await resource.update(UNITS, viewer_of(request), unit_id, resource.sent(data))
 
     @delete("/{unit_id:int}", opt=allow(STAFF))
     async def delete_unit(self, request: Request, unit_id: PathId) -> None:

@@ -22,7 +22,7 @@ from housing.register import validators
 from housing.register.tables import Firm, Worker
 from housing.web import resource
 from housing.web.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
-from housing.web.problems import FieldError, Problem, invalid
+from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
@@ -120,16 +120,20 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
 
 
 async def _check_one_active_record(id_number: str, current: Row | None) -> None:
-    """One person is an active worker of one firm at a time (the database's partial index agrees)."""
+    """One person is an active worker of one firm at a time (the database's partial index agrees).
+
+    The answer says the person is registered in the park and whom to ask — never which firm:
+    HR of one firm must not learn where another firm's workers are.
+    """
     query = Worker.exists().where(Worker.id_number == id_number).where(Worker.active == True)
     if current is not None:
         query = query.where(Worker.id != current["id"])
     if await query:
-        raise Problem(
-            409,
-            "conflict",
-            errors=[FieldError("id_number", "duplicate", {"value": validators.mask_resident_id(id_number)})],
-        )
+        raise Problem(409, "conflict", errors=[FieldError("id_number", "id_number_registered")])
+
+
+unique_field(("worker_active_id_number_key", "worker.id_number"), "id_number", "id_number_registered")
+unique_field(("worker_firm_employee_no_key", "worker.employee_no"), "employee_no")
 
 
 WORKERS = resource.Resource(
@@ -195,11 +199,11 @@ class WorkerController(Controller):
 
     @post("/", opt=allow(STAFF_HR))
     async def create_worker(self, request: Request, data: JSONBody[WorkerCreate]) -> WorkerOut:
-        return await resource.create(WORKERS, viewer_of(request), await resource.sent(request, data))
+        return await resource.create(WORKERS, viewer_of(request), resource.sent(data))
 
     @patch("/{worker_id:int}", opt=allow(STAFF_HR))
     async def update_worker(self, request: Request, worker_id: PathId, data: JSONBody[WorkerPatch]) -> WorkerOut:
-        return await resource.update(WORKERS, viewer_of(request), worker_id, await resource.sent(request, data))
+        return await resource.update(WORKERS, viewer_of(request), worker_id, resource.sent(data))
 
     @delete("/{worker_id:int}", status_code=200, opt=allow(STAFF_HR))
     async def deactivate_worker(self, request: Request, worker_id: PathId) -> WorkerOut:

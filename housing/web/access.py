@@ -3,6 +3,10 @@
 Every route under /api declares the roles it admits in `opt["roles"]`; one router-level guard
 checks it, and a route that declares nothing is refused (deny by default). Which *rows* a role
 sees is not decided here but in each query, through `Viewer` (tenancy lives in the query).
+
+The viewer is loaded from the login session on each request (`housing.web.auth`), so a
+worker's firm is the firm of the worker record *now*, and HR of a firm that has left the park
+may still read its history but no longer change anything.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from housing.register.tables import Role
+from housing.web.problems import Problem
 
 ANONYMOUS = "anonymous"
 STAFF = frozenset({Role.staff.value})
@@ -33,6 +38,10 @@ class Viewer:
     role: str
     firm_id: int | None
     worker_id: int | None
+    session: str = ""
+    firm_name: str | None = None
+    firm_active: bool = True
+    worker_name: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -43,9 +52,16 @@ class Viewer:
         return self.role == Role.hr.value
 
 
-def allow(roles: frozenset[str]) -> dict[str, Any]:
-    """The `opt` a route handler carries to say who may call it: `@get(..., opt=allow(STAFF))`."""
-    return {"roles": roles}
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def allow(roles: frozenset[str], *, own_account: bool = False) -> dict[str, Any]:
+    """The `opt` a route handler carries to say who may call it: `@get(..., opt=allow(STAFF))`.
+
+    `own_account=True` marks a write to the caller's own login (log out, change the password),
+    which HR of a firm that has left the park may still make.
+    """
+    return {"roles": roles, "own_account": own_account}
 
 
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -56,6 +72,14 @@ def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
     role = user.role if isinstance(user, Viewer) else ANONYMOUS
     if role not in roles:
         raise PermissionDeniedException("role not allowed")
+    if (
+        isinstance(user, Viewer)
+        and user.is_hr
+        and not user.firm_active
+        and connection.scope.get("method") not in READS
+        and not handler.opt.get("own_account")
+    ):
+        raise Problem(403, "firm_inactive")
 
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer:

@@ -1,37 +1,56 @@
-"""Logging in and out, and who the caller is.
+"""Logging in and out, sessions, and who the caller is.
 
-Litestar's JWT cookie auth carries the session: the token comes back in the login body (for
-a phone app or a script) and in an HttpOnly cookie (for the browser); either is accepted.
-Logging out revokes the token's id until it would have expired anyway, so a copied token
-stops working too. Failed logins are counted per account name and throttled.
+Litestar's JWT cookie auth carries the token: it comes back in the login body (for a phone
+app or a script) and in an HttpOnly, SameSite=Lax cookie (Secure under HTTPS) for the
+browser; either is accepted. Every token names a login session (`jti`), and each request
+loads the caller from that session in one indexed query, written once (`VIEWER`): an ended
+session, a locked login, a deactivated worker all stop a token at once, across restarts and
+across API processes, with no list kept in memory. A worker's firm is read from the worker
+record in that same query, so tenancy follows the record the moment staff move a worker.
+
+Logout ends its session; a password change ends every session of the account and answers
+with a fresh token; a reset or a lock by staff ends every session (`end_sessions`).
 """
 
 from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.security.jwt import JWTCookieAuth, Token
-from litestar.stores.base import Store
 from piccolo.apps.user.tables import BaseUser
 
-from housing.register.tables import Account, Firm, Role, Worker
-from housing.settings import is_production, secret_key
+from housing.register.tables import Account
+from housing.settings import Settings
+from housing.web import throttle
 from housing.web.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
+from housing.web.db import HotQuery, write_transaction
+from housing.web.passwords import check_new_password, hash_password
 from housing.web.problems import Problem, invalid
+from housing.web.tables import LoginSession
 
-TOKEN_LIFETIME = timedelta(hours=12)
-MAX_FAILED_LOGINS = 5
-FAILED_LOGIN_WINDOW_S = 15 * 60
 COOKIE_KEY = "token"
+AUTH_EXCLUDE = ["^/$", "^/health$", "^/schema", "^/admin", "^/api/auth/login$"]
+
+VIEWER = HotQuery(
+    "SELECT a.id AS account_id, a.role, a.worker_id, u.id AS user_id, u.username, "
+    "COALESCE(w.firm_id, a.firm_id) AS firm_id, f.name AS firm_name, f.active AS firm_active, "
+    "w.name AS worker_name "
+    "FROM login_session s "
+    "JOIN account a ON a.id = s.account_id "
+    "JOIN piccolo_user u ON u.id = a.user_id "
+    "LEFT JOIN worker w ON w.id = a.worker_id "
+    "LEFT JOIN firm f ON f.id = COALESCE(w.firm_id, a.firm_id) "
+    "WHERE s.jti = {} AND s.account_id = {} AND s.ended_at IS NULL AND u.active = {} "
+    "AND (a.worker_id IS NULL OR w.active = {})"
+)
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,66 +80,50 @@ class LoginResult(msgspec.Struct):
     me: Me
 
 
-async def load_viewer(user_id: int) -> Viewer | None:
-    """The account behind a login, or None when the login, or the worker it speaks for, is inactive."""
-    row = await (
-        Account.select(
-            Account.id,
-            Account.role,
-            Account.firm_id,
-            Account.worker_id,
-            Account.user_id.username.as_alias("username"),
-            Account.user_id.active.as_alias("user_active"),
-            Account.worker_id.active.as_alias("worker_active"),
-        )
-        .where(Account.user_id == user_id)
-        .first()
-    )
-    if row is None or not row["user_active"]:
-        return None
-    if row["role"] == Role.worker.value and not row["worker_active"]:
+async def load_viewer(session: str, account_id: int) -> Viewer | None:
+    """The caller behind a live session, or None when the session ended or the login is off."""
+    row = await VIEWER.first(session, account_id, True, True)
+    if row is None:
         return None
     return Viewer(
-        account_id=row["id"],
-        user_id=user_id,
+        account_id=row["account_id"],
+        user_id=row["user_id"],
         username=row["username"],
         role=row["role"],
         firm_id=row["firm_id"],
         worker_id=row["worker_id"],
+        session=session,
+        firm_name=row["firm_name"],
+        firm_active=row["firm_active"] is None or bool(row["firm_active"]),
+        worker_name=row["worker_name"],
     )
 
 
 async def retrieve_viewer(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    if not token.jti:
+        return None
     try:
-        return await load_viewer(int(token.sub))
+        account_id = int(token.sub)
     except ValueError:
         return None
+    return await load_viewer(token.jti, account_id)
 
 
-def _revoked_store(connection: ASGIConnection[Any, Any, Any, Any]) -> Store:
-    return connection.app.stores.get("revoked_tokens")
+def make_auth(settings: Settings) -> JWTCookieAuth[Viewer, Token]:
+    return JWTCookieAuth[Viewer, Token](
+        token_secret=settings.secret_key,
+        retrieve_user_handler=retrieve_viewer,
+        default_token_expiration=settings.token_lifetime,
+        key=COOKIE_KEY,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        exclude=AUTH_EXCLUDE,
+    )
 
 
-async def is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    return bool(token.jti) and await _revoked_store(connection).exists(str(token.jti))
-
-
-jwt_auth = JWTCookieAuth[Viewer, Token](
-    token_secret=secret_key(),
-    retrieve_user_handler=retrieve_viewer,
-    revoked_token_handler=is_revoked,
-    default_token_expiration=TOKEN_LIFETIME,
-    key=COOKIE_KEY,
-    samesite="lax",
-    secure=is_production(),
-    exclude=["^/$", "^/health$", "^/schema", "^/admin", "^/api/auth/login$"],
-)
-
-
-async def hash_password(password: str, salt: str = "", iterations: int | None = None) -> str:
-    """Piccolo's PBKDF2 hash, computed in a worker thread: 600,000 rounds on the event loop
-    would stall every other request for a noticeable moment."""
-    return await anyio.to_thread.run_sync(BaseUser.hash_password, password, salt, iterations)
+def settings_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
+    settings: Settings = connection.app.state.settings
+    return settings
 
 
 async def check_password(username: str, password: str) -> tuple[int, bool] | None:
@@ -140,56 +143,120 @@ async def check_password(username: str, password: str) -> tuple[int, bool] | Non
     hashed = await hash_password(password, salt, int(iterations))
     if not hmac.compare_digest(hashed, row["password"]):
         return None
-    # `last_login` is a naive Timestamp column in Piccolo (local time, as Piccolo itself writes it).
-    await BaseUser.update({BaseUser.last_login: datetime.now()}).where(BaseUser.id == row["id"])
     return row["id"], bool(row["active"])
 
 
-async def me_of(viewer: Viewer) -> Me:
-    """One query: a worker's record already names its firm, an HR account's firm is looked up."""
-    firm_id, firm_name, worker_name = viewer.firm_id, None, None
-    if viewer.worker_id is not None:
-        worker = await (
-            Worker.select(Worker.name, Worker.firm_id, Worker.firm_id.name.as_alias("firm_name"))
-            .where(Worker.id == viewer.worker_id)
-            .first()
-        )
-        if worker:
-            worker_name, firm_id, firm_name = worker["name"], worker["firm_id"], worker["firm_name"]
-    elif viewer.firm_id is not None:
-        firm = await Firm.select(Firm.name).where(Firm.id == viewer.firm_id).first()
-        firm_name = firm["name"] if firm else None
+async def open_session(account_id: int) -> str:
+    """A new login session for the account; returns its id (the token's `jti`)."""
+    jti = uuid.uuid4().hex
+    await LoginSession.insert(LoginSession(jti=jti, account_id=account_id, created_at=datetime.now(UTC)))
+    return jti
+
+
+async def end_session(jti: str) -> None:
+    await LoginSession.update({LoginSession.ended_at: datetime.now(UTC)}).where(
+        (LoginSession.jti == jti) & LoginSession.ended_at.is_null()
+    )
+
+
+async def end_sessions(account_id: int) -> None:
+    """Every session of the account ends now (password changed or reset, login locked)."""
+    await LoginSession.update({LoginSession.ended_at: datetime.now(UTC)}).where(
+        (LoginSession.account_id == account_id) & LoginSession.ended_at.is_null()
+    )
+
+
+def me_of(viewer: Viewer) -> Me:
     return Me(
         account_id=viewer.account_id,
         username=viewer.username,
         role=viewer.role,
-        firm_id=firm_id,
-        firm_name=firm_name,
+        firm_id=viewer.firm_id,
+        firm_name=viewer.firm_name,
         worker_id=viewer.worker_id,
-        worker_name=worker_name,
+        worker_name=viewer.worker_name,
     )
 
 
-class LoginThrottle:
-    """Counts failed logins per account name in a Litestar store (memory here, Redis if configured)."""
+def _logged_in(request: Request[Any, Any, Any], viewer: Viewer) -> Response[LoginResult]:
+    """The answer to a login (or a password change): the token in the body and in the cookie."""
+    settings = settings_of(request)
+    auth: JWTCookieAuth[Viewer, Token] = request.app.state.auth
+    token = auth.create_token(
+        identifier=str(viewer.account_id),
+        token_unique_jwt_id=viewer.session,
+        token_expiration=settings.token_lifetime,
+    )
+    seconds = int(settings.token_lifetime.total_seconds())
+    cookie = Cookie(
+        key=COOKIE_KEY,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=seconds,
+        path="/",
+    )
+    body = LoginResult(token=token, token_type="Bearer", expires_in=seconds, me=me_of(viewer))
+    return Response(body, cookies=[cookie])
 
-    def __init__(self, store: Store, username: str) -> None:
-        self.store = store
-        self.key = "fail:" + username.strip().lower()
 
-    async def retry_after(self) -> int | None:
-        count = await self.store.get(self.key)
-        if count is None or int(count) < MAX_FAILED_LOGINS:
-            return None
-        return max(1, await self.store.expires_in(self.key) or FAILED_LOGIN_WINDOW_S)
+async def log_in(
+    request: Request[Any, Any, Any], username: str, password: str, roles: frozenset[str] = EVERYONE
+) -> Viewer:
+    """Throttle, check the password, open a session. Used by the API and by Piccolo Admin's door.
 
-    async def failed(self) -> None:
-        count = await self.store.get(self.key)
-        remaining = await self.store.expires_in(self.key) if count is not None else None
-        await self.store.set(self.key, str(int(count or 0) + 1), expires_in=remaining or FAILED_LOGIN_WINDOW_S)
+    A right password for a role outside `roles` is answered, and counted, as a wrong one.
+    """
+    settings = settings_of(request)
+    address = throttle.client_address(request, settings.trusted_proxies)
+    refused = await throttle.take_attempt(username, address, settings.login_limits)
+    if refused is not None:
+        wait = refused.retry_after
+        raise Problem(429, "too_many_attempts", headers={"Retry-After": str(wait)}, retry_after=wait)
+    checked = await check_password(username, password)
+    account = None
+    if checked is not None:
+        account = await Account.select(Account.id, Account.role).where(Account.user_id == checked[0]).first()
+    if checked is None or account is None or account["role"] not in roles:
+        raise Problem(401, "bad_credentials")
+    await throttle.succeeded(username, address)
+    user_id, active = checked
+    if not active:
+        raise Problem(403, "account_inactive")
+    # `last_login` is a naive column in Piccolo; this service writes UTC there (the API adds the offset).
+    await BaseUser.update({BaseUser.last_login: datetime.now(UTC).replace(tzinfo=None)}).where(BaseUser.id == user_id)
+    jti = await open_session(account["id"])
+    viewer = await load_viewer(jti, account["id"])
+    if viewer is None:  # a deactivated worker's login
+        await end_session(jti)
+        raise Problem(403, "account_inactive")
+    return viewer
 
-    async def reset(self) -> None:
-        await self.store.delete(self.key)
+
+async def personal_identifiers(account_id: int) -> tuple[str, ...]:
+    """The mobile and ID number of the worker behind an account: never good passwords."""
+    row = await (
+        Account.select(Account.worker_id.mobile.as_alias("mobile"), Account.worker_id.id_number.as_alias("id_number"))
+        .where(Account.id == account_id)
+        .first()
+    )
+    return tuple(v for v in (row or {}).values() if v)
+
+
+async def change_own_password(viewer: Viewer, data: JSONBody[PasswordChange]) -> Viewer:
+    if await check_password(viewer.username, data.current_password) is None:
+        raise invalid("current_password", "wrong_current_password")
+    personal = await personal_identifiers(viewer.account_id)
+    check_new_password(data.new_password, "new_password", username=viewer.username, personal=personal)
+    hashed = await hash_password(data.new_password)
+    async with write_transaction():
+        await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == viewer.user_id)
+        await end_sessions(viewer.account_id)
+        jti = await open_session(viewer.account_id)
+    fresh = await load_viewer(jti, viewer.account_id)
+    assert fresh is not None  # the caller was logged in a moment ago
+    return fresh
 
 
 class AuthController(Controller):
@@ -197,57 +264,29 @@ class AuthController(Controller):
 
     @post("/auth/login", status_code=200, opt=allow(PUBLIC), exclude_from_auth=True)
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[LoginResult]:
-        """Log in with username and password; the token comes back in the body and as a cookie."""
-        throttle = LoginThrottle(request.app.stores.get("login_throttle"), data.username)
-        if (wait := await throttle.retry_after()) is not None:
-            raise Problem(429, "too_many_attempts", headers={"Retry-After": str(wait)}, retry_after=wait)
-        checked = await check_password(data.username, data.password)
-        if checked is None:
-            await throttle.failed()
-            raise Problem(401, "bad_credentials")
-        user_id, active = checked
-        viewer = await load_viewer(user_id) if active else None
-        if viewer is None:
-            raise Problem(403, "account_inactive")
-        await throttle.reset()
-        token = jwt_auth.create_token(
-            identifier=str(user_id), token_unique_jwt_id=uuid.uuid4().hex, token_expiration=TOKEN_LIFETIME
-        )
-        seconds = int(TOKEN_LIFETIME.total_seconds())
-        cookie = Cookie(
-            key=COOKIE_KEY,
-            value=token,
-            httponly=True,
-            samesite="lax",
-            secure=jwt_auth.secure,
-            max_age=seconds,
-            path="/",
-        )
-        body = LoginResult(token=token, token_type="Bearer", expires_in=seconds, me=await me_of(viewer))
-        return Response(body, cookies=[cookie])
+        """Log in with username and password; the token comes back in the body and as a cookie.
 
-    @post("/auth/logout", status_code=204, opt=allow(EVERYONE))
+        After 5 failures in 15 minutes for one account from one address, or 50 from one
+        address, the answer is 429 with `Retry-After` until the window ends.
+        """
+        return _logged_in(request, await log_in(request, data.username, data.password))
+
+    @post("/auth/logout", status_code=204, opt=allow(EVERYONE, own_account=True))
     async def logout(self, request: Request[Any, Token, Any]) -> Response[None]:
-        """End this session: the token is revoked (not just the cookie dropped)."""
-        token = request.auth
-        if token.jti:
-            remaining = int((token.exp - datetime.now(UTC)).total_seconds())
-            await _revoked_store(request).set(str(token.jti), "1", expires_in=max(1, remaining))
+        """End this session: the token stops working everywhere (not just the cookie dropped)."""
+        await end_session(viewer_of(request).session)
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(COOKIE_KEY, path="/")
         return response
 
-    @post("/auth/password", status_code=204, opt=allow(EVERYONE))
-    async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChange]) -> None:
-        """Change your own password (the demo's `demo1234` should not survive the first day)."""
-        viewer = viewer_of(request)
-        checked = await check_password(viewer.username, data.current_password)
-        if checked is None:
-            raise invalid("current_password", "wrong_current_password")
-        hashed = await hash_password(data.new_password)
-        await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == viewer.user_id)
+    @post("/auth/password", status_code=200, opt=allow(EVERYONE, own_account=True))
+    async def change_password(
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordChange]
+    ) -> Response[LoginResult]:
+        """Change your own password. Every session of the account ends; this answer carries a new token."""
+        return _logged_in(request, await change_own_password(viewer_of(request), data))
 
     @get("/me", opt=allow(EVERYONE))
     async def me(self, request: Request[Any, Any, Any]) -> Me:
         """Who am I: role, and the firm or worker this account speaks for."""
-        return await me_of(viewer_of(request))
+        return me_of(viewer_of(request))

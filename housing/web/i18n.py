@@ -13,19 +13,43 @@ Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # generic
+    # titles (one per status, no placeholders)
+    "title_bad_request": ("请求无法处理", "Bad request"),
+    "title_not_found": ("未找到", "Not found"),
+    "title_too_large": ("请求内容过大", "Request too large"),
+    "title_too_many": ("尝试次数过多", "Too many attempts"),
+    # generic
     "invalid_input": ("输入有误，请按提示修改。", "Invalid input; please correct the fields listed."),
     "malformed_body": ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
+    "malformed_at": ("JSON 格式错误：{reason}", "Malformed JSON: {reason}"),
+    "too_deep": ("JSON 嵌套层数过多。", "The JSON is nested too deeply."),
+    "empty_body": ("请求内容为空，请提交 JSON 数据。", "The request body is empty; send a JSON body."),
+    "unsupported_media_type": (
+        "只接受 JSON 格式的请求内容（Content-Type: application/json）。",
+        "Only JSON bodies are accepted (Content-Type: application/json).",
+    ),
+    "json_only": ("应为 application/json", "must be application/json"),
+    "nul_character": ("不能包含空字符（NUL）。", "Must not contain a NUL character."),
+    "too_large": ("请求内容过大。", "The request is too large."),
     "not_authenticated": ("请先登录。", "Please log in first."),
     "forbidden": ("您的角色无权进行此操作。", "Your role is not allowed to do this."),
-    "not_found": ("未找到该记录，或您无权查看。", "Not found, or not yours to see."),
-    "route_not_found": ("没有这个地址。", "No such address."),
+    "not_found": ("未找到该记录，或您无权查看。", "No such record, or not yours to see."),
+    "route_not_found": (
+        "未找到：地址不存在，或其中的编号格式不对。",
+        "Not found: no such address, or an id in it is malformed.",
+    ),
     "method_not_allowed": ("此地址不支持该请求方法。", "This address does not accept that method."),
     "conflict": ("与已有记录冲突。", "Conflicts with an existing record."),
+    "firm_inactive": (
+        "贵企业已退出园区，账号只能查看历史记录，不能再修改。",
+        "Your firm has left the park: this login can read its history but change nothing.",
+    ),
     "in_use": ("该记录仍被其他记录引用，无法删除。", "Still referenced by other records; cannot delete."),
     "too_many_attempts": (
         "登录失败次数过多，请 {retry_after} 秒后再试。",
         "Too many failed logins; try again in {retry_after} seconds.",
     ),
+    "admin_login_failed": ("用户名或密码错误。", "The username or password is incorrect."),
     "server_error": ("服务器内部错误，已记录，请稍后再试。", "Internal error; it has been logged. Please retry later."),
     # auth
     "bad_credentials": ("用户名或密码错误。", "Wrong username or password."),
@@ -33,6 +57,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # fields
     "unknown_reference": ("{field} 指向的记录不存在。", "{field} refers to a record that does not exist."),
     "duplicate": ("{field} 已存在：{value}", "{field} already exists: {value}"),
+    "duplicate_no_value": ("{field} 与已有记录重复。", "{field} duplicates an existing record."),
+    "id_number_registered": (
+        "此身份证号码已登记为园区内的在职员工。如此人已离开原企业，请联系园区管委会核实后再登记。",
+        "This ID number is registered as an active worker in the park. If the person has left that "
+        "employer, ask park staff (the management committee) to check before registering again.",
+    ),
     "firm_not_yours": (
         "HR 只能管理本企业的员工，不能指定 firm_id。",
         "HR manages only its own firm's workers; firm_id cannot be chosen.",
@@ -68,6 +98,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "worker_has_account": ("该员工已有账号。", "This worker already has an account."),
     "cannot_deactivate_self": ("不能停用自己正在使用的账号。", "You cannot deactivate the account you are using."),
     "wrong_current_password": ("当前密码不正确。", "The current password is wrong."),
+    "password_too_short": ("密码至少 {min} 个字符。", "A password needs at least {min} characters."),
+    "password_too_common": (
+        "这个密码太常见，很容易被猜中，请换一个。",
+        "This password is among the most common ones and easy to guess; choose another.",
+    ),
+    "password_is_personal": (
+        "密码不能与用户名、手机号码或身份证号码相同。",
+        "A password must not equal the username, mobile number or ID number.",
+    ),
     "blank": ("不能为空。", "Must not be blank."),
 }
 
@@ -98,6 +137,10 @@ _TYPE_NAMES_ZH = {
     "object": "对象",
     "array": "数组",
     "null": "空值",
+    "datetime": "带时区的日期时间",
+    "date": "日期（YYYY-MM-DD）",
+    "time": "时间",
+    "uuid": "UUID",
 }
 
 _VALIDATION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -112,6 +155,14 @@ _VALIDATION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Object missing required field `(\w+)`"), "缺少必填字段 {0}"),
     (re.compile(r"^Object contains unknown field `(\w+)`"), "包含未知字段 {0}"),
     (re.compile(r"^Expected `str` matching regex"), "格式不正确"),
+    (re.compile(r"^Expected `array` of length >= (\d+)"), "至少 {0} 项"),
+    (
+        re.compile(r"^Invalid RFC3339 encoded datetime"),
+        "日期时间格式不正确，应为带时区的 ISO 8601（如 2027-01-05T12:30:00+08:00）",
+    ),
+    (re.compile(r"^Invalid RFC3339 encoded date"), "日期格式不正确，应为 YYYY-MM-DD"),
+    (re.compile(r"^Invalid decimal string"), "数字格式不正确"),
+    (re.compile(r"^Missing required (?:query|path|header|cookie) parameter '?(\w+)'?"), "缺少必填参数 {0}"),
 ]
 
 
@@ -125,4 +176,4 @@ def translate_validation(message: str, lang: Lang) -> str:
         if match:
             parts = [_TYPE_NAMES_ZH.get(g, g) for g in match.groups()]
             return template.format(*parts)
-    return message
+    return f"输入无效（{message}）"

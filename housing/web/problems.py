@@ -72,15 +72,29 @@ def not_found() -> Problem:
 
 
 _TITLES: dict[int, str] = {
+    400: "title_bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "title_not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "title_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "title_too_many",
+    500: "server_error",
+}
+"""A short title per status, without placeholders; the detail says the particulars."""
+
+_DETAILS: dict[int, str] = {
     400: "invalid_input",
     401: "not_authenticated",
     403: "forbidden",
     404: "route_not_found",
     405: "method_not_allowed",
-    409: "conflict",
-    422: "invalid_input",
-    429: "too_many_attempts",
-    500: "server_error",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "title_too_many",
 }
 
 
@@ -95,7 +109,7 @@ def problem_response(
     lang = pick_language(request.headers.get("accept-language"))
     body: dict[str, Any] = {
         "type": TYPE_BASE + key.replace("_", "-"),
-        "title": text(_TITLES.get(status, key), lang) if status in _TITLES else detail,
+        "title": text(_TITLES[status], lang) if status in _TITLES else detail,
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -129,9 +143,6 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
         if named:
             field_name = named.group(1) if field_name == "body" else f"{field_name}.{named.group(1)}"
         errors.append({"field": field_name, "message": translate_validation(message, lang)})
-    malformed = not errors and "decode" in str(exc.detail).lower()
-    if malformed:
-        return problem_response(request, 400, "malformed_body", text("malformed_body", lang))
     if not errors:
         errors.append({"field": "body", "message": translate_validation(str(exc.detail), lang)})
     return problem_response(request, 422, "invalid_input", text("invalid_input", lang), errors)
@@ -140,19 +151,58 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     lang = pick_language(request.headers.get("accept-language"))
-    key = _TITLES.get(status, "server_error" if status >= 500 else "invalid_input")
-    if status == 404 and request.url.path.startswith("/api/") and "route" not in str(exc.detail).lower():
-        key = "not_found"
+    key = _DETAILS.get(status, "server_error" if status >= 500 else "invalid_input")
     return problem_response(request, status, key, text(key, lang), headers=exc.headers)
+
+
+UNIQUE_FIELDS: dict[str, tuple[str, str]] = {}
+"""A unique constraint or index (its name on PostgreSQL, `table.column` of its last column on
+SQLite, which reports no names) → the field to blame and the message key. Features register
+theirs with `unique_field`, so a race the service's own check could not see answers exactly
+as the check would have."""
+
+
+def unique_field(names: tuple[str, ...], field_name: str, key: str = "duplicate") -> None:
+    for name in names:
+        UNIQUE_FIELDS[name] = (field_name, key)
+
+
+def _constraint_of(exc: Exception) -> tuple[str, str | None]:
+    """("unique" | "foreign_key" | "other", the constraint's name) from the exception itself."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return "unique", exc.constraint_name
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return "foreign_key", exc.constraint_name
+    if isinstance(exc, sqlite3.IntegrityError):
+        kind = {"SQLITE_CONSTRAINT_UNIQUE": "unique", "SQLITE_CONSTRAINT_PRIMARYKEY": "unique"}.get(
+            exc.sqlite_errorname, "foreign_key" if exc.sqlite_errorname == "SQLITE_CONSTRAINT_FOREIGNKEY" else "other"
+        )
+        # SQLite names no constraint; its message lists the columns: "UNIQUE constraint failed: t.a, t.b".
+        columns = str(exc).partition(": ")[2]
+        return kind, columns.rsplit(", ", 1)[-1] or None
+    return "other", None
 
 
 def integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A race the service's own checks could not see; the database refused, nothing was written."""
     lang = pick_language(request.headers.get("accept-language"))
-    message = str(exc).lower()
-    key = "in_use" if "foreign key" in message else "conflict"
-    log.info("integrity error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem_response(request, 409, key, text(key, lang))
+    kind, name = _constraint_of(exc)
+    log.info("integrity error on %s %s: %s %s", request.method, request.url.path, kind, name)
+    if kind == "foreign_key":
+        return problem_response(request, 409, "in_use", text("in_use", lang))
+    errors = None
+    if name in UNIQUE_FIELDS:
+        field_name, key = UNIQUE_FIELDS[name]
+        sent = request._connection_state.json  # the body as it was decoded, if any
+        value = getattr(sent, field_name, None)
+        if key == "duplicate" and not isinstance(value, str | int):
+            key = "duplicate_no_value"
+        errors = [{"field": field_name, "message": text(key, lang, field=field_name, value=value)}]
+    return problem_response(request, 409, "conflict", text("conflict", lang), errors)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from housing.web.auth import MAX_FAILED_LOGINS
+from housing.settings import LoginLimits
+
+MAX_FAILED_LOGINS = LoginLimits().per_account_and_address
 
 LISTS = ["/api/buildings", "/api/units", "/api/firms", "/api/workers"]
 

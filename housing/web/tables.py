@@ -1,0 +1,34 @@
+"""The edge's own state, kept in the database so it survives restarts and is shared by every
+API process: login sessions (what a token is worth) and failed-login counters (the throttle).
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.table import Table
+
+from housing.register.tables import Account
+
+
+class LoginSession(Table):
+    """One login: a token names its session by `jti`; ending the session ends the token.
+
+    Logout ends one session; a password change, a reset by staff or a deactivation ends every
+    session of the account. The token's own `exp` bounds its life, so no expiry is stored.
+    """
+
+    id: Serial
+    jti = Varchar(length=32, unique=True)
+    account_id = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False, index=True)
+    created_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class LoginThrottle(Table):
+    """Failed logins counted per key (`pair:<name>|<address>` or `addr:<address>`) in a window
+    that starts at the first failure; times are Unix seconds so both engines compare them alike."""
+
+    id: Serial
+    key = Varchar(length=200, unique=True)
+    failures = Integer(default=0)
+    window_started = BigInt(default=0)
