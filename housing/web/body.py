@@ -71,6 +71,8 @@ def decode_strictly(raw: bytes, target: type[msgspec.Struct]) -> msgspec.Struct:
     except msgspec.DecodeError as error:
         reason = str(error).removeprefix("JSON is malformed: ")
         raise Problem(400, "malformed_body", errors=[FieldError("body", "malformed_at", {"reason": reason})]) from None
+    except UnicodeDecodeError as error:
+        raise Problem(400, "malformed_body", errors=[FieldError("body", "not_utf8", {"at": error.start})]) from None
     except RecursionError:
         raise Problem(400, "malformed_body", errors=[FieldError("body", "too_deep")]) from None
     if where := nul_path(value):

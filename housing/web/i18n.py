@@ -22,6 +22,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_input": ("输入有误，请按提示修改。", "Invalid input; please correct the fields listed."),
     "malformed_body": ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
     "malformed_at": ("JSON 格式错误：{reason}", "Malformed JSON: {reason}"),
+    "not_utf8": ("请求内容不是有效的 UTF-8 文本（第 {at} 字节）。", "The body is not valid UTF-8 (at byte {at})."),
     "too_deep": ("JSON 嵌套层数过多。", "The JSON is nested too deeply."),
     "empty_body": ("请求内容为空，请提交 JSON 数据。", "The request body is empty; send a JSON body."),
     "unsupported_media_type": (

@@ -135,6 +135,10 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
         if not isinstance(item, dict):
             continue
         message = str(item.get("message", ""))
+        if item.get("key") == "data" and message == "'data'":
+            # Litestar found no body at all for a handler that needs one.
+            empty = [{"field": "body", "message": text("empty_body", lang)}]
+            return problem_response(request, 400, "empty_body", text("empty_body", lang), empty)
         field_name = _field_of(item.get("key"))
         at = re.search(r" - at `\$\.?([^`]*)`$", message)
         if at and field_name == "body":
