@@ -15,7 +15,6 @@ from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.response import Redirect
 
 from housing.register.accounts import AccountController
@@ -30,7 +29,8 @@ from housing.web.access import role_guard
 from housing.web.auth import AuthController, make_auth
 from housing.web.body import ApiRequest, refuse_nul_in_url
 from housing.web.db import close_readers, engine, is_sqlite, prepare_database
-from housing.web.problems import exception_handlers
+from housing.web.docs import OfflineSwagger, docs_assets
+from housing.web.problems import document_problems, exception_handlers
 from housing.web.resource import provide_page
 from housing.web.security import csrf_config, security_headers
 
@@ -83,8 +83,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},
     )
-    return Litestar(
-        route_handlers=[api, health, index, mount_admin(settings)],
+    app = Litestar(
+        route_handlers=[api, health, index, mount_admin(settings), docs_assets()],
         on_app_init=[auth.on_app_init],
         on_startup=[open_database],
         on_shutdown=[close_database],
@@ -101,10 +101,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
             description="Dormitory register, leases, rental subsidies and canteen of an industrial park. "
             "Errors are RFC 9457 problem details; send `Accept-Language: en` for English messages.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[OfflineSwagger(path=["/", "/swagger"])],
         ),
         **overrides,
     )
+    document_problems(app)
+    return app
 
 
 app = create_app()

@@ -114,7 +114,8 @@ async def admin_login(scope: Scope, receive: Receive, send: Send) -> None:
     session = await SessionsBase.create_session(
         user_id=viewer.user_id, expiry_date=now + SESSION_EXPIRY, max_expiry_date=now + MAX_SESSION_EXPIRY
     )
-    cookie = f"{ADMIN_COOKIE}={session.token}; HttpOnly; Path=/; SameSite=Lax; Max-Age={int(MAX_SESSION_EXPIRY.total_seconds())}"
+    max_age = int(MAX_SESSION_EXPIRY.total_seconds())
+    cookie = f"{ADMIN_COOKIE}={session.token}; HttpOnly; Path=/; SameSite=Lax; Max-Age={max_age}"
     if settings.secure_cookies:
         cookie += "; Secure"
     await _reply(send, 200, {"message": "logged in"}, [(b"set-cookie", cookie.encode())])

@@ -37,7 +37,7 @@ from housing.web.problems import Problem, invalid
 from housing.web.tables import LoginSession
 
 COOKIE_KEY = "token"
-AUTH_EXCLUDE = ["^/$", "^/health$", "^/schema", "^/admin", "^/api/auth/login$"]
+AUTH_EXCLUDE = ["^/$", "^/health$", "^/schema", "^/static/", "^/admin", "^/api/auth/login$"]
 
 VIEWER = HotQuery(
     "SELECT a.id AS account_id, a.role, a.worker_id, u.id AS user_id, u.username, "

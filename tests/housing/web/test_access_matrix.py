@@ -23,6 +23,7 @@ ROLES = ["anonymous", "staff", "hr1", "hr2", "worker1"]
 # Routes outside the JWT-protected API, each with its reason.
 EXEMPT = {
     "/schema": "OpenAPI docs are public by design",
+    "/static": "the docs' and pages' own assets (scripts, styles), public by design",
     "/admin": "Piccolo Admin has its own staff-only session login (see test_admin)",
 }
 

@@ -70,7 +70,8 @@ async def test_a_worker_moved_to_another_firm_moves_with_its_login(api) -> None:
     park = api.park
     worker_token = await _token(api, "worker1")
     assert (await api.get("hr1", f"/api/accounts/{park.worker1_account}")).status_code == 200
-    moved = await api.patch("staff", f"/api/workers/{park.worker1}", json={"firm_id": park.firm2, "employee_no": "E0900"})
+    move = {"firm_id": park.firm2, "employee_no": "E0900"}
+    moved = await api.patch("staff", f"/api/workers/{park.worker1}", json=move)
     assert moved.status_code == 200
     # The old firm's HR lost it at once: no read, no list, no reset.
     assert (await api.get("hr1", f"/api/accounts/{park.worker1_account}")).status_code == 404
