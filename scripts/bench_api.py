@@ -240,6 +240,9 @@ async def open_loop(port: int, path: str, token: str, connections: int, rate: fl
 
 
 def generator_main(spec: dict[str, Any]) -> None:
+    """Run one load and print its result as JSON, with the CPU seconds the generator itself used
+    (a generator near 1.0 core is the bottleneck, not the server)."""
+    cpu = time.process_time()
     if spec["kind"] == "closed":
         result = asyncio.run(
             closed_loop(spec["port"], spec["path"], spec["token"], spec["connections"], spec["seconds"])
@@ -248,6 +251,7 @@ def generator_main(spec: dict[str, Any]) -> None:
         result = asyncio.run(
             open_loop(spec["port"], spec["path"], spec["token"], spec["connections"], spec["rate"], spec["seconds"])
         )
+    result["generator_cpu_s"] = time.process_time() - cpu
     json.dump(result, sys.stdout)
 
 
@@ -288,6 +292,27 @@ def stop(proc: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
 def stop_all() -> None:
     for proc in list(reversed(STARTED)):
         stop(proc)
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """CPU seconds (user + system) used so far by every live process of a process group
+    (uvicorn and its workers); None where there is no Linux /proc."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, seen = 0, False
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:  # fields[0] is field 3 (state): pgrp is field 5
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+            seen = True
+    return total / ticks if seen else None
 
 
 def free_port() -> int:
@@ -520,7 +545,31 @@ class Settings:
     tmp: Path
 
 
+SETTLE_S = 0.3  # between measurements: let the last one's stragglers finish
+
+
+@contextmanager
+def cpu_of(server: Server, result: dict[str, Any]) -> Iterator[None]:
+    """Adds `server_cores` (CPU seconds / wall seconds of the server's processes) to `result`."""
+    time.sleep(SETTLE_S)
+    before, start = group_cpu_seconds(server.proc.pid), time.perf_counter()
+    yield
+    after, wall = group_cpu_seconds(server.proc.pid), time.perf_counter() - start
+    if before is not None and after is not None:
+        result["server_cores"] = (after - before) / wall
+
+
 def throughput(server: Server, path: str, token: str, s: Settings) -> dict[str, Any]:
+    cpu: dict[str, Any] = {}
+    with cpu_of(server, cpu):
+        result = _throughput(server, path, token, s)
+    result.update(cpu)
+    if "generator_cpu_s" in result:
+        result["generator_cores"] = result["generator_cpu_s"] / result["elapsed_s"]
+    return result
+
+
+def _throughput(server: Server, path: str, token: str, s: Settings) -> dict[str, Any]:
     if s.use_wrk:
         result = run_wrk(server, path, token, s.connections, s.seconds, s.tmp)
     else:
@@ -533,10 +582,23 @@ def throughput(server: Server, path: str, token: str, s: Settings) -> dict[str, 
 
 def latency(server: Server, path: str, token: str, rate: float, s: Settings) -> dict[str, Any]:
     spec = {"kind": "open", "port": server.port, "path": path, "token": token, "rate": rate}
-    result = run_generator({**spec, "connections": s.open_connections, "seconds": s.seconds}, 2 * s.seconds + 60)
+    cpu: dict[str, Any] = {}
+    with cpu_of(server, cpu):
+        result = run_generator({**spec, "connections": s.open_connections, "seconds": s.seconds}, 2 * s.seconds + 60)
+    result.update(cpu)
     if result["errors"] or result["unfinished"]:
         print(f"    ! {server.name} {path}: {result['errors']} failed, {result['unfinished']} unanswered at the end")
     return result
+
+
+def cores(result: dict[str, Any]) -> str:
+    """`  server 0.97 cores, generator 0.55` when known: who was busy during the measurement."""
+    parts = []
+    if "server_cores" in result:
+        parts.append(f"server {result['server_cores']:.2f} cores")
+    if "generator_cores" in result:
+        parts.append(f"generator {result['generator_cores']:.2f}")
+    return ("  " + ", ".join(parts)) if parts else ""
 
 
 def interleaved(servers: list[Server], round_no: int) -> list[Server]:
@@ -569,7 +631,7 @@ def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings
                 for server in interleaved([app1, base, app2], round_no):
                     result = throughput(server, path, token, s)
                     runs.append({"phase": "throughput", "round": round_no, "path": path, "server": server.name, **result})
-                    print(f"    round {round_no + 1} {path:24} {server.name:10} {result['rps']:8.0f} req/s")
+                    print(f"    round {round_no + 1} {path:24} {server.name:10} {result['rps']:8.0f} req/s{cores(result)}")
         for path in ENDPOINTS:
             ceiling = statistics.median(
                 r["rps"] for r in runs if r["path"] == path and r["server"] == base.name and r["phase"] == "throughput"
@@ -583,7 +645,7 @@ def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings
                     runs[-1].update(p50_ms=percentile(lat, 50), p99_ms=percentile(lat, 99))
                     print(
                         f"    round {round_no + 1} {path:24} {server.name:10} {rate:6.0f} req/s offered"
-                        f"  p50 {percentile(lat, 50):7.2f} ms  p99 {percentile(lat, 99):7.2f} ms"
+                        f"  p50 {percentile(lat, 50):7.2f} ms  p99 {percentile(lat, 99):7.2f} ms{cores(result)}"
                     )
     finally:
         for server in (app1, app2, base):
@@ -609,6 +671,14 @@ def summarize(engine: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ]
             return sorted(pooled)
 
+        def busy(server: str, path: str = path) -> float | None:
+            values = [
+                r["server_cores"]
+                for r in runs
+                if r["phase"] == "throughput" and r["path"] == path and r["server"] == server and "server_cores" in r
+            ]
+            return statistics.median(values) if values else None
+
         app_lat, base_lat = lat("app-1proc"), lat("baseline")
         rate = next(r["rate"] for r in runs if r["phase"] == "latency" and r["path"] == path)
         rows.append(
@@ -626,6 +696,9 @@ def summarize(engine: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "p99_ratio": percentile(app_lat, 99) / percentile(base_lat, 99),
                 "app_2proc_rps": rps("app-2proc"),
                 "two_process_gain": rps("app-2proc") / rps("app-1proc"),
+                "app_cores": busy("app-1proc"),
+                "baseline_cores": busy("baseline"),
+                "app_2proc_cores": busy("app-2proc"),
             }
         )
     return rows
@@ -640,6 +713,10 @@ def mark(ok: bool) -> str:
     return "✓" if ok else "✗"
 
 
+def fmt_cores(value: float | None) -> str:
+    return "?" if value is None else f"{value:.2f}"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"| endpoint | engine | app req/s | baseline req/s | ratio (target ≥ {TARGET_RATIO:.0%}) "
@@ -652,6 +729,12 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {r['ratio']:.0%} {mark(r['ratio'] >= TARGET_RATIO)} | {r['app_p99_ms']:.1f} ms "
             f"| {r['baseline_p99_ms']:.1f} ms | {r['p99_ratio']:.1f}× {mark(r['p99_ratio'] <= TARGET_P99)} |"
         )
+    for r in rows:
+        if r["offered_rps"] > r["app_rps"]:
+            lines.append(
+                f"\n{r['endpoint']} on {r['engine']}: the offered {r['offered_rps']:.0f} req/s exceed the app's "
+                f"capacity ({r['app_rps']:.0f} req/s), so its latency is mostly queueing."
+            )
     lines += [
         "",
         "| endpoint | engine | offered load | app p50 | baseline p50 |",
@@ -664,13 +747,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         )
     lines += [
         "",
-        "| endpoint | engine | app, 1 process | app, 2 processes | gain |",
-        "|---|---|---:|---:|---:|",
+        "| endpoint | engine | app, 1 process | app, 2 processes | gain | CPU used: app 1 / 2 processes, baseline |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['endpoint']} | {r['engine']} | {r['app_rps']:.0f} req/s | {r['app_2proc_rps']:.0f} req/s "
-            f"| {r['two_process_gain']:.2f}× |"
+            f"| {r['two_process_gain']:.2f}× | {fmt_cores(r['app_cores'])} / {fmt_cores(r['app_2proc_cores'])}, "
+            f"{fmt_cores(r['baseline_cores'])} |"
         )
     return "\n".join(lines)
 
