@@ -262,9 +262,17 @@ def generator_main(spec: dict[str, Any]) -> None:
 STARTED: list[subprocess.Popen[Any]] = []
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when this script dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
     """Start a process in its own process group (so uvicorn's workers go with it) and register it."""
-    proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
+    proc = subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
     STARTED.append(proc)
     return proc
 
@@ -355,9 +363,7 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
     return env
 
 
-def start_server(
-    name: str, target: str, workers: int, flags: list[str], env: dict[str, str], logdir: Path
-) -> Server:
+def start_server(name: str, target: str, workers: int, flags: list[str], env: dict[str, str], logdir: Path) -> Server:
     port = free_port()
     log = logdir / f"{name}.log"
     cmd = [PYTHON, "-m", "uvicorn", target, "--host", HOST, "--port", str(port), "--workers", str(workers), *flags]
@@ -448,7 +454,7 @@ def postgres_reachable(admin_url: str) -> bool:
     try:
         pg_admin(admin_url, "SELECT 1")
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
+    except Exception:  # any failure means "not here"
         return False
 
 
@@ -606,7 +612,54 @@ def interleaved(servers: list[Server], round_no: int) -> list[Server]:
     return servers if round_no % 2 == 0 else list(reversed(servers))
 
 
+def warm_up(servers: list[Server], token: str, s: Settings) -> None:
+    """A short closed loop on every server and endpoint: imports, caches and pools get filled."""
+    short = Settings(**{**s.__dict__, "seconds": s.warmup_s})
+    for server in servers:
+        for path in ENDPOINTS:
+            throughput(server, path, token, short)
+
+
+def throughput_rounds(servers: list[Server], token: str, s: Settings) -> list[dict[str, Any]]:
+    runs = []
+    for round_no in range(s.rounds):
+        for path in ENDPOINTS:
+            for server in interleaved(servers, round_no):
+                result = throughput(server, path, token, s)
+                runs.append({"phase": "throughput", "round": round_no, "path": path, "server": server.name, **result})
+                print(f"    round {round_no + 1} {path:24} {server.name:10} {result['rps']:8.0f} req/s{cores(result)}")
+    return runs
+
+
+def latency_rounds(servers: list[Server], token: str, ceilings: dict[str, float], s: Settings) -> list[dict[str, Any]]:
+    """Open loop at OPEN_LOOP_SHARE of each endpoint's baseline capacity, interleaved."""
+    runs = []
+    for path in ENDPOINTS:
+        rate = OPEN_LOOP_SHARE * ceilings[path]
+        for round_no in range(s.rounds):
+            for server in interleaved(servers, round_no):
+                result = latency(server, path, token, rate, s)
+                lat = sorted(result["latencies_ms"])
+                p50, p99 = percentile(lat, 50), percentile(lat, 99)
+                runs.append(
+                    {"phase": "latency", "round": round_no, "path": path, "server": server.name, **result}
+                    | {"p50_ms": p50, "p99_ms": p99}
+                )
+                print(
+                    f"    round {round_no + 1} {path:24} {server.name:10} {rate:6.0f} req/s offered"
+                    f"  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms{cores(result)}"
+                )
+    return runs
+
+
+def median_rps(runs: list[dict[str, Any]], server: str, path: str) -> float:
+    return statistics.median(
+        r["rps"] for r in runs if r["phase"] == "throughput" and r["path"] == path and r["server"] == server
+    )
+
+
 def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings) -> dict[str, Any]:
+    """Load the park, start app (1 and 2 processes) and baseline, check they agree, measure."""
     env = server_env(database_url, secrets.token_urlsafe(48))
     print(f"\n## {engine}")
     load_park(env)
@@ -622,31 +675,10 @@ def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings
         token = login(app1)
         check_same_answers(app1, base, token)
         check_same_answers(app2, base, token)
-        for server in (app1, app2, base):
-            for path in ENDPOINTS:
-                throughput(server, path, token, Settings(**{**s.__dict__, "seconds": s.warmup_s}))
-        runs: list[dict[str, Any]] = []
-        for round_no in range(s.rounds):
-            for path in ENDPOINTS:
-                for server in interleaved([app1, base, app2], round_no):
-                    result = throughput(server, path, token, s)
-                    runs.append({"phase": "throughput", "round": round_no, "path": path, "server": server.name, **result})
-                    print(f"    round {round_no + 1} {path:24} {server.name:10} {result['rps']:8.0f} req/s{cores(result)}")
-        for path in ENDPOINTS:
-            ceiling = statistics.median(
-                r["rps"] for r in runs if r["path"] == path and r["server"] == base.name and r["phase"] == "throughput"
-            )
-            rate = OPEN_LOOP_SHARE * ceiling
-            for round_no in range(s.rounds):
-                for server in interleaved([app1, base], round_no):
-                    result = latency(server, path, token, rate, s)
-                    runs.append({"phase": "latency", "round": round_no, "path": path, "server": server.name, **result})
-                    lat = sorted(result["latencies_ms"])
-                    runs[-1].update(p50_ms=percentile(lat, 50), p99_ms=percentile(lat, 99))
-                    print(
-                        f"    round {round_no + 1} {path:24} {server.name:10} {rate:6.0f} req/s offered"
-                        f"  p50 {percentile(lat, 50):7.2f} ms  p99 {percentile(lat, 99):7.2f} ms{cores(result)}"
-                    )
+        warm_up([app1, app2, base], token, s)
+        runs = throughput_rounds([app1, base, app2], token, s)
+        ceilings = {path: median_rps(runs, base.name, path) for path in ENDPOINTS}
+        runs += latency_rounds([app1, base], token, ceilings, s)
     finally:
         for server in (app1, app2, base):
             stop(server.proc)
@@ -658,9 +690,7 @@ def summarize(engine: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for path in ENDPOINTS:
 
         def rps(server: str, path: str = path) -> float:
-            return statistics.median(
-                r["rps"] for r in runs if r["phase"] == "throughput" and r["path"] == path and r["server"] == server
-            )
+            return median_rps(runs, server, path)
 
         def lat(server: str, path: str = path) -> list[float]:
             pooled = [
@@ -776,19 +806,24 @@ def machine() -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="closed-loop connections (default 16)")
-    parser.add_argument(
-        "--open-connections", type=int, default=32, help="open-loop connection pool (default 32)"
-    )
+    parser.add_argument("--open-connections", type=int, default=32, help="open-loop connection pool (default 32)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the raw results here")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s per measurement, 1 round")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_ADMIN_URL),
-                        help="a PostgreSQL server's maintenance database; a throwaway database is made beside it")
-    parser.add_argument("--no-wrk", action="store_true", help="use the Python closed-loop generator even if wrk is here")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_ADMIN_URL),
+        help="a PostgreSQL server's maintenance database; a throwaway database is made beside it",
+    )
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="use the Python closed-loop generator even if wrk is here"
+    )
     parser.add_argument("--generator", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -823,11 +858,15 @@ def main() -> None:
     if use_wrk:
         print("closed-loop generator: wrk (-t1)")
     else:
-        print("closed-loop generator: Python asyncio (own process)"
-              + ("" if shutil.which("wrk") else "; `apt-get install wrk` (Debian package wrk) for wrk"))
+        print(
+            "closed-loop generator: Python asyncio (own process)"
+            + ("" if shutil.which("wrk") else "; `apt-get install wrk` (Debian package wrk) for wrk")
+        )
     print(f"open-loop generator: Python asyncio (own process), {OPEN_LOOP_SHARE:.0%} of the baseline's capacity")
-    print(f"{args.seconds:g} s per measurement, {args.rounds} round(s), {args.connections} connections; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"{args.seconds:g} s per measurement, {args.rounds} round(s), {args.connections} connections; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+    )
     results: dict[str, Any] = {
         "machine": machine(),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "generator"},
@@ -838,8 +877,15 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-api-") as tmpdir:
             tmp = Path(tmpdir)
-            s = Settings(args.seconds, args.rounds, args.connections, args.open_connections,
-                         min(1.0, args.seconds / 2), use_wrk, tmp)
+            s = Settings(
+                args.seconds,
+                args.rounds,
+                args.connections,
+                args.open_connections,
+                min(1.0, args.seconds / 2),
+                use_wrk,
+                tmp,
+            )
             for engine in engines(args.engine, args.pg_url):
                 database = sqlite_database(tmp) if engine == "sqlite" else postgres_database(args.pg_url)
                 with database as url:

@@ -276,4 +276,3 @@ async def workers(request: Request[Any, Any, Any], limit: int = 50, offset: int 
 
 
 app = Litestar(route_handlers=[me, workers], on_startup=[open_db], on_shutdown=[close_db], openapi_config=None)
-
