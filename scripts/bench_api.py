@@ -26,6 +26,13 @@ What is measured, per engine (SQLite, PostgreSQL) and per endpoint (`GET /api/me
   coordinated omission). Requests still unanswered at the end count with their wait so far.
   → p50/p99 of app and baseline (samples of all rounds pooled).
 * **Several processes** — the app with `uvicorn --workers 1` and `--workers 2` (closed loop).
+  When the installed uvicorn's `--workers N` leaves TCP_NODELAY off (Kludex/uvicorn#3149: its
+  listener says proto 0, so keep-alive answers wait ~40 ms for the client's delayed ACK), the
+  2-process app is measured as is *and* with that one-line fix, so the bug and the scaling
+  can be told apart.
+* **Who is busy** — CPU seconds of the server's processes (and, on PostgreSQL, of our
+  database's backends) per measurement, from /proc: CPU per request for app and baseline, and
+  whether the generator itself (its own CPU is reported too) was the limit.
 
 Every load loop is bounded in time and count and targets 127.0.0.1 only; every server and
 generator process is killed on exit, and the throwaway database (a temporary SQLite file, or a
@@ -55,7 +62,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -302,9 +309,10 @@ def stop_all() -> None:
         stop(proc)
 
 
-def group_cpu_seconds(pgid: int) -> float | None:
-    """CPU seconds (user + system) used so far by every live process of a process group
-    (uvicorn and its workers); None where there is no Linux /proc."""
+def cpu_seconds(pgid: int | None = None, marker: str | None = None) -> float | None:
+    """CPU seconds (user + system) used so far by the live processes of process group `pgid`
+    (uvicorn and its workers), or whose command line names `marker` (the PostgreSQL backends
+    of our throwaway database); None where there is no Linux /proc or no such process."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     total, seen = 0, False
     try:
@@ -314,10 +322,12 @@ def group_cpu_seconds(pgid: int) -> float | None:
     for entry in entries:
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
+            if marker is not None and marker.encode() not in Path(f"/proc/{entry}/cmdline").read_bytes():
+                continue
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:  # fields[0] is field 3 (state): pgrp is field 5
+        fields = stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
+        if pgid is None or int(fields[2]) == pgid:  # pgrp is field 5
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
             seen = True
     return total / ticks if seen else None
@@ -343,6 +353,43 @@ def uvicorn_flags() -> list[str]:
     return flags
 
 
+NODELAY_ISSUE = "https://github.com/Kludex/uvicorn/issues/3149"
+NODELAY_LAUNCHER = "--uvicorn-with-nodelay"  # hidden: run uvicorn's CLI with the listener fixed
+
+
+def uvicorn_loses_nodelay() -> bool | None:
+    """Whether this uvicorn's `--workers N` listener has `proto` 0, so that asyncio leaves
+    TCP_NODELAY off on every accepted connection and a keep-alive response can wait ~40 ms for
+    the client's delayed ACK (Kludex/uvicorn#3149); None when it cannot be told."""
+    try:
+        import uvicorn
+
+        sock = uvicorn.Config(app="app:app", host=HOST, port=0, log_config=None).bind_socket()
+    except Exception:  # any failure: cannot tell
+        return None
+    try:
+        return sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP
+    finally:
+        sock.close()
+
+
+def uvicorn_with_nodelay(argv: list[str]) -> None:
+    """`uvicorn ARGV` with the one-line fix of Kludex/uvicorn#3149: the listener says IPPROTO_TCP."""
+    import uvicorn.config
+    import uvicorn.main
+
+    original = uvicorn.config.Config.bind_socket
+
+    def bind_socket(self: uvicorn.config.Config) -> socket.socket:
+        sock = original(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock
+
+    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
+    uvicorn.main.main(args=argv, prog_name="uvicorn")
+
+
 @dataclass
 class Server:
     name: str
@@ -363,10 +410,13 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
     return env
 
 
-def start_server(name: str, target: str, workers: int, flags: list[str], env: dict[str, str], logdir: Path) -> Server:
+def start_server(
+    name: str, target: str, workers: int, flags: list[str], env: dict[str, str], logdir: Path, nodelay_fix: bool = False
+) -> Server:
     port = free_port()
     log = logdir / f"{name}.log"
-    cmd = [PYTHON, "-m", "uvicorn", target, "--host", HOST, "--port", str(port), "--workers", str(workers), *flags]
+    launcher = [str(Path(__file__).resolve()), NODELAY_LAUNCHER] if nodelay_fix else ["-m", "uvicorn"]
+    cmd = [PYTHON, *launcher, target, "--host", HOST, "--port", str(port), "--workers", str(workers), *flags]
     if target.startswith("bench_api_baseline:"):
         cmd += ["--app-dir", str(SCRIPTS)]
     with open(log, "wb") as out:
@@ -498,7 +548,7 @@ def check_same_answers(app: Server, baseline: Server, token: str) -> None:
                 f"{path}: app and baseline answer differently\n app ({ours.status_code}): {ours.text[:600]}\n"
                 f" baseline ({theirs.status_code}): {theirs.text[:600]}"
             )
-    print(f"    baseline answers match the app's on {', '.join(ENDPOINTS)}")
+    print(f"    {app.name}: answers match the baseline's on {', '.join(ENDPOINTS)}")
 
 
 def run_generator(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
@@ -549,25 +599,31 @@ class Settings:
     warmup_s: float
     use_wrk: bool
     tmp: Path
+    db_marker: str | None = None  # PostgreSQL: the database name its backends show
+    nodelay_fixed_too: bool = False  # also measure 2 processes with uvicorn's listener fixed
 
 
 SETTLE_S = 0.3  # between measurements: let the last one's stragglers finish
 
 
 @contextmanager
-def cpu_of(server: Server, result: dict[str, Any]) -> Iterator[None]:
-    """Adds `server_cores` (CPU seconds / wall seconds of the server's processes) to `result`."""
+def cpu_of(server: Server, result: dict[str, Any], db_marker: str | None) -> Iterator[None]:
+    """Adds `server_cores` (CPU seconds / wall seconds of the server's processes) and, on
+    PostgreSQL, `db_cores` (the same for the database's backends) to `result`."""
     time.sleep(SETTLE_S)
-    before, start = group_cpu_seconds(server.proc.pid), time.perf_counter()
+    start = time.perf_counter()
+    before = cpu_seconds(pgid=server.proc.pid), cpu_seconds(marker=db_marker) if db_marker else None
     yield
-    after, wall = group_cpu_seconds(server.proc.pid), time.perf_counter() - start
-    if before is not None and after is not None:
-        result["server_cores"] = (after - before) / wall
+    after = cpu_seconds(pgid=server.proc.pid), cpu_seconds(marker=db_marker) if db_marker else None
+    wall = time.perf_counter() - start
+    for key, old, new in zip(("server_cores", "db_cores"), before, after, strict=True):
+        if old is not None and new is not None:
+            result[key] = (new - old) / wall
 
 
 def throughput(server: Server, path: str, token: str, s: Settings) -> dict[str, Any]:
     cpu: dict[str, Any] = {}
-    with cpu_of(server, cpu):
+    with cpu_of(server, cpu, s.db_marker):
         result = _throughput(server, path, token, s)
     result.update(cpu)
     if "generator_cpu_s" in result:
@@ -589,7 +645,7 @@ def _throughput(server: Server, path: str, token: str, s: Settings) -> dict[str,
 def latency(server: Server, path: str, token: str, rate: float, s: Settings) -> dict[str, Any]:
     spec = {"kind": "open", "port": server.port, "path": path, "token": token, "rate": rate}
     cpu: dict[str, Any] = {}
-    with cpu_of(server, cpu):
+    with cpu_of(server, cpu, s.db_marker):
         result = run_generator({**spec, "connections": s.open_connections, "seconds": s.seconds}, 2 * s.seconds + 60)
     result.update(cpu)
     if result["errors"] or result["unfinished"]:
@@ -602,6 +658,8 @@ def cores(result: dict[str, Any]) -> str:
     parts = []
     if "server_cores" in result:
         parts.append(f"server {result['server_cores']:.2f} cores")
+    if "db_cores" in result:
+        parts.append(f"database {result['db_cores']:.2f}")
     if "generator_cores" in result:
         parts.append(f"generator {result['generator_cores']:.2f}")
     return ("  " + ", ".join(parts)) if parts else ""
@@ -627,7 +685,7 @@ def throughput_rounds(servers: list[Server], token: str, s: Settings) -> list[di
             for server in interleaved(servers, round_no):
                 result = throughput(server, path, token, s)
                 runs.append({"phase": "throughput", "round": round_no, "path": path, "server": server.name, **result})
-                print(f"    round {round_no + 1} {path:24} {server.name:10} {result['rps']:8.0f} req/s{cores(result)}")
+                print(f"    round {round_no + 1} {path:24} {server.name:17} {result['rps']:8.0f} req/s{cores(result)}")
     return runs
 
 
@@ -646,7 +704,7 @@ def latency_rounds(servers: list[Server], token: str, ceilings: dict[str, float]
                     | {"p50_ms": p50, "p99_ms": p99}
                 )
                 print(
-                    f"    round {round_no + 1} {path:24} {server.name:10} {rate:6.0f} req/s offered"
+                    f"    round {round_no + 1} {path:24} {server.name:17} {rate:6.0f} req/s offered"
                     f"  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms{cores(result)}"
                 )
     return runs
@@ -658,29 +716,37 @@ def median_rps(runs: list[dict[str, Any]], server: str, path: str) -> float:
     )
 
 
+APP_2PROC_FIXED = "app-2proc-nodelay"
+
+
 def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings) -> dict[str, Any]:
     """Load the park, start app (1 and 2 processes) and baseline, check they agree, measure."""
     env = server_env(database_url, secrets.token_urlsafe(48))
-    print(f"\n## {engine}")
+    if engine == "postgresql":
+        s = replace(s, db_marker=urlsplit(database_url).path.lstrip("/"))
+    print(f"\n## {engine} (load average {os.getloadavg()[0]:.2f})")
     load_park(env)
     session = session_check_state(env)
     print(f"    baseline session check: {session}")
     app1 = start_server("app-1proc", "app:app", 1, flags, env, s.tmp)
     app2 = start_server("app-2proc", "app:app", 2, flags, env, s.tmp)
     base = start_server("baseline", "bench_api_baseline:app", 1, flags, env, s.tmp)
+    servers = [app1, base, app2]
+    if s.nodelay_fixed_too:
+        servers.append(start_server(APP_2PROC_FIXED, "app:app", 2, flags, env, s.tmp, nodelay_fix=True))
     try:
-        for server in (app1, app2):
-            wait_ready(server, "/health")
-        wait_ready(base, "/api/me")
+        for server in servers:
+            wait_ready(server, "/api/me" if server is base else "/health")
         token = login(app1)
-        check_same_answers(app1, base, token)
-        check_same_answers(app2, base, token)
-        warm_up([app1, app2, base], token, s)
-        runs = throughput_rounds([app1, base, app2], token, s)
+        for server in servers:
+            if server is not base:
+                check_same_answers(server, base, token)
+        warm_up(servers, token, s)
+        runs = throughput_rounds(servers, token, s)
         ceilings = {path: median_rps(runs, base.name, path) for path in ENDPOINTS}
         runs += latency_rounds([app1, base], token, ceilings, s)
     finally:
-        for server in (app1, app2, base):
+        for server in servers:
             stop(server.proc)
     return {"engine": engine, "session_check": session, "runs": runs, "summary": summarize(engine, runs)}
 
@@ -701,13 +767,16 @@ def summarize(engine: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ]
             return sorted(pooled)
 
-        def busy(server: str, path: str = path) -> float | None:
+        def busy(server: str, key: str = "server_cores", path: str = path) -> float | None:
             values = [
-                r["server_cores"]
+                r[key]
                 for r in runs
-                if r["phase"] == "throughput" and r["path"] == path and r["server"] == server and "server_cores" in r
+                if r["phase"] == "throughput" and r["path"] == path and r["server"] == server and key in r
             ]
             return statistics.median(values) if values else None
+
+        def has(server: str) -> bool:
+            return any(r["server"] == server for r in runs)
 
         app_lat, base_lat = lat("app-1proc"), lat("baseline")
         rate = next(r["rate"] for r in runs if r["phase"] == "latency" and r["path"] == path)
@@ -729,6 +798,9 @@ def summarize(engine: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "app_cores": busy("app-1proc"),
                 "baseline_cores": busy("baseline"),
                 "app_2proc_cores": busy("app-2proc"),
+                "app_2proc_nodelay_rps": rps(APP_2PROC_FIXED) if has(APP_2PROC_FIXED) else None,
+                "app_db_cores": busy("app-1proc", "db_cores"),
+                "baseline_db_cores": busy("baseline", "db_cores"),
             }
         )
     return rows
@@ -745,6 +817,10 @@ def mark(ok: bool) -> str:
 
 def fmt_cores(value: float | None) -> str:
     return "?" if value is None else f"{value:.2f}"
+
+
+def per_request(cores: float | None, rps: float) -> str:
+    return "–" if cores is None or not rps else f"{cores / rps * 1e3:.2f} ms"
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -777,14 +853,37 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         )
     lines += [
         "",
-        "| endpoint | engine | app, 1 process | app, 2 processes | gain | CPU used: app 1 / 2 processes, baseline |",
+        "| endpoint | engine | app, 1 process | app, 2 processes | gain | cores used by 1 / 2 processes "
+        "| 2 processes, TCP_NODELAY restored | gain |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        fixed = r["app_2proc_nodelay_rps"]
+        lines.append(
+            f"| {r['endpoint']} | {r['engine']} | {r['app_rps']:.0f} req/s | {r['app_2proc_rps']:.0f} req/s "
+            f"| {r['two_process_gain']:.2f}× | {fmt_cores(r['app_cores'])} / {fmt_cores(r['app_2proc_cores'])} "
+            + (f"| {fixed:.0f} req/s | {fixed / r['app_rps']:.2f}× |" if fixed else "| – | – |")
+        )
+    if any(r["app_2proc_nodelay_rps"] for r in rows):
+        lines += [
+            "",
+            "This uvicorn's `--workers N` leaves TCP_NODELAY off on accepted connections (its listener says",
+            f"proto 0; {NODELAY_ISSUE}), so keep-alive answers can wait ~40 ms for the client's delayed ACK;",
+            "the last columns run the same app with that one-line fix, to show what a second process can give.",
+        ]
+    lines += [
+        "",
+        "CPU per request in the closed loop (server process; database backends on PostgreSQL):",
+        "",
+        "| endpoint | engine | app | baseline | app database | baseline database |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['endpoint']} | {r['engine']} | {r['app_rps']:.0f} req/s | {r['app_2proc_rps']:.0f} req/s "
-            f"| {r['two_process_gain']:.2f}× | {fmt_cores(r['app_cores'])} / {fmt_cores(r['app_2proc_cores'])}, "
-            f"{fmt_cores(r['baseline_cores'])} |"
+            f"| {r['endpoint']} | {r['engine']} | {per_request(r['app_cores'], r['app_rps'])} "
+            f"| {per_request(r['baseline_cores'], r['baseline_rps'])} "
+            f"| {per_request(r['app_db_cores'], r['app_rps'])} "
+            f"| {per_request(r['baseline_db_cores'], r['baseline_rps'])} |"
         )
     return "\n".join(lines)
 
@@ -844,12 +943,16 @@ def engines(choice: str, pg_url: str) -> list[str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == [NODELAY_LAUNCHER]:
+        uvicorn_with_nodelay(sys.argv[2:])
+        return
     args = parse_args()
     if args.generator:
         generator_main(json.loads(args.generator))
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
     flags = uvicorn_flags()
+    loses_nodelay = uvicorn_loses_nodelay()
     use_wrk = bool(shutil.which("wrk")) and not args.no_wrk
     print("# API benchmark: the app beside its hand-written baseline")
     print(f"uvicorn flags (app and baseline): {' '.join(flags)}")
@@ -862,6 +965,8 @@ def main() -> None:
             "closed-loop generator: Python asyncio (own process)"
             + ("" if shutil.which("wrk") else "; `apt-get install wrk` (Debian package wrk) for wrk")
         )
+    if loses_nodelay:
+        print(f"uvicorn --workers N leaves TCP_NODELAY off ({NODELAY_ISSUE}): 2 processes measured as is and fixed")
     print(f"open-loop generator: Python asyncio (own process), {OPEN_LOOP_SHARE:.0%} of the baseline's capacity")
     print(
         f"{args.seconds:g} s per measurement, {args.rounds} round(s), {args.connections} connections; "
@@ -872,6 +977,7 @@ def main() -> None:
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "generator"},
         "uvicorn_flags": flags,
         "closed_loop_generator": "wrk" if use_wrk else "python-asyncio",
+        "uvicorn_workers_lose_tcp_nodelay": loses_nodelay,
         "engines": [],
     }
     try:
@@ -885,6 +991,7 @@ def main() -> None:
                 min(1.0, args.seconds / 2),
                 use_wrk,
                 tmp,
+                nodelay_fixed_too=bool(loses_nodelay),
             )
             for engine in engines(args.engine, args.pg_url):
                 database = sqlite_database(tmp) if engine == "sqlite" else postgres_database(args.pg_url)
