@@ -2,6 +2,7 @@
 
     python scripts/bench_api.py --quick --engine both          # a 2-second smoke run
     python scripts/bench_api.py --engine both --json scripts/bench/api-$(date +%F).json
+    python scripts/bench_api.py --table scripts/bench/api-2026-11-23.json   # the tables again
 
 What is measured, per engine (SQLite, PostgreSQL) and per endpoint (`GET /api/me`,
 `GET /api/workers?limit=50`, both as `hr1`):
@@ -835,12 +836,16 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {r['ratio']:.0%} {mark(r['ratio'] >= TARGET_RATIO)} | {r['app_p99_ms']:.1f} ms "
             f"| {r['baseline_p99_ms']:.1f} ms | {r['p99_ratio']:.1f}× {mark(r['p99_ratio'] <= TARGET_P99)} |"
         )
-    for r in rows:
-        if r["offered_rps"] > r["app_rps"]:
-            lines.append(
-                f"\n{r['endpoint']} on {r['engine']}: the offered {r['offered_rps']:.0f} req/s exceed the app's "
-                f"capacity ({r['app_rps']:.0f} req/s), so its latency is mostly queueing."
-            )
+    overloaded = [
+        f"{r['endpoint']} on {r['engine']} ({r['offered_rps']:.0f} > {r['app_rps']:.0f} req/s)"
+        for r in rows
+        if r["offered_rps"] > r["app_rps"]
+    ]
+    if overloaded:
+        lines += [
+            "",
+            "Offered load above the app's capacity, so its latency is mostly queueing: " + "; ".join(overloaded),
+        ]
     lines += [
         "",
         "| endpoint | engine | offered load | app p50 | baseline p50 |",
@@ -923,6 +928,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-wrk", action="store_true", help="use the Python closed-loop generator even if wrk is here"
     )
+    parser.add_argument("--table", type=Path, metavar="JSON", help="only print the tables of an earlier --json")
     parser.add_argument("--generator", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -949,6 +955,10 @@ def main() -> None:
     args = parse_args()
     if args.generator:
         generator_main(json.loads(args.generator))
+        return
+    if args.table:
+        saved = json.loads(args.table.read_text())
+        print(markdown([row for e in saved["engines"] for row in e["summary"]]))
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
     flags = uvicorn_flags()
