@@ -139,6 +139,14 @@ class Connection:
                 return
 
 
+async def open_all(conns: list[Connection], gap_s: float = 0.002) -> None:
+    """Connect one by one, a moment apart, as clients arrive: opened all at once, every
+    connection would land in the one `--workers` process that wakes first."""
+    for conn in conns:
+        await conn.open()
+        await asyncio.sleep(gap_s)
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list (q in 0..100); NaN when empty."""
     if not sorted_values:
@@ -151,7 +159,7 @@ async def closed_loop(port: int, path: str, token: str, connections: int, second
     """`connections` clients, each sending its next request as soon as the last answer arrived."""
     payload = request_bytes(port, path, token)
     conns = [Connection(port, payload) for _ in range(connections)]
-    await asyncio.gather(*(c.open() for c in conns))
+    await open_all(conns)
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter()
@@ -189,7 +197,7 @@ async def open_loop(port: int, path: str, token: str, connections: int, rate: fl
     connections; each latency runs from the request's intended send time."""
     payload = request_bytes(port, path, token)
     conns = [Connection(port, payload) for _ in range(connections)]
-    await asyncio.gather(*(c.open() for c in conns))
+    await open_all(conns)
     total = min(MAX_REQUESTS, max(1, int(rate * seconds)))
     queue: asyncio.Queue[float] = asyncio.Queue()
     in_flight: dict[int, float] = {}
@@ -310,16 +318,16 @@ def stop_all() -> None:
         stop(proc)
 
 
-def cpu_seconds(pgid: int | None = None, marker: str | None = None) -> float | None:
-    """CPU seconds (user + system) used so far by the live processes of process group `pgid`
+def cpu_by_process(pgid: int | None = None, marker: str | None = None) -> dict[int, float] | None:
+    """CPU seconds (user + system) used so far by each live process of process group `pgid`
     (uvicorn and its workers), or whose command line names `marker` (the PostgreSQL backends
-    of our throwaway database); None where there is no Linux /proc or no such process."""
+    of our throwaway database); None where there is no Linux /proc."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total, seen = 0, False
     try:
         entries = [e for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
         return None
+    found: dict[int, float] = {}
     for entry in entries:
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
@@ -329,9 +337,8 @@ def cpu_seconds(pgid: int | None = None, marker: str | None = None) -> float | N
             continue
         fields = stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
         if pgid is None or int(fields[2]) == pgid:  # pgrp is field 5
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-            seen = True
-    return total / ticks if seen else None
+            found[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14, 15)
+    return found
 
 
 def free_port() -> int:
@@ -609,17 +616,24 @@ SETTLE_S = 0.3  # between measurements: let the last one's stragglers finish
 
 @contextmanager
 def cpu_of(server: Server, result: dict[str, Any], db_marker: str | None) -> Iterator[None]:
-    """Adds `server_cores` (CPU seconds / wall seconds of the server's processes) and, on
-    PostgreSQL, `db_cores` (the same for the database's backends) to `result`."""
+    """Adds to `result` the cores used during the block (CPU seconds / wall seconds): `server_cores`
+    by the server's processes (and `server_split`, per process, when there are several) and, on
+    PostgreSQL, `db_cores` by our database's backends."""
     time.sleep(SETTLE_S)
     start = time.perf_counter()
-    before = cpu_seconds(pgid=server.proc.pid), cpu_seconds(marker=db_marker) if db_marker else None
+    server_before = cpu_by_process(pgid=server.proc.pid)
+    db_before = cpu_by_process(marker=db_marker) if db_marker else None
     yield
-    after = cpu_seconds(pgid=server.proc.pid), cpu_seconds(marker=db_marker) if db_marker else None
+    server_after = cpu_by_process(pgid=server.proc.pid)
+    db_after = cpu_by_process(marker=db_marker) if db_marker else None
     wall = time.perf_counter() - start
-    for key, old, new in zip(("server_cores", "db_cores"), before, after, strict=True):
-        if old is not None and new is not None:
-            result[key] = (new - old) / wall
+    if server_before is not None and server_after:
+        used = {pid: (t - server_before.get(pid, 0.0)) / wall for pid, t in server_after.items()}
+        result["server_cores"] = sum(used.values())
+        if server.workers > 1:  # the busiest `workers` processes: not the supervisor, not its helpers
+            result["server_split"] = sorted(used.values(), reverse=True)[: server.workers]
+    if db_before is not None and db_after:
+        result["db_cores"] = sum(t - db_before.get(pid, 0.0) for pid, t in db_after.items()) / wall
 
 
 def throughput(server: Server, path: str, token: str, s: Settings) -> dict[str, Any]:
@@ -658,7 +672,8 @@ def cores(result: dict[str, Any]) -> str:
     """`  server 0.97 cores, generator 0.55` when known: who was busy during the measurement."""
     parts = []
     if "server_cores" in result:
-        parts.append(f"server {result['server_cores']:.2f} cores")
+        split = "/".join(f"{c:.2f}" for c in result.get("server_split", []))
+        parts.append(f"server {result['server_cores']:.2f} cores" + (f" ({split})" if split else ""))
     if "db_cores" in result:
         parts.append(f"database {result['db_cores']:.2f}")
     if "generator_cores" in result:
