@@ -722,6 +722,7 @@ def latency_rounds(servers: list[Server], token: str, ceilings: dict[str, float]
                 print(
                     f"    round {round_no + 1} {path:24} {server.name:17} {rate:6.0f} req/s offered"
                     f"  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms{cores(result)}"
+                    f", generator send lag p99 {result['send_lag_p99_ms']:.1f} ms"
                 )
     return runs
 
