@@ -12,21 +12,22 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+
+from housing.web.db import ParkSQLiteEngine
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_SQLITE_PATH = ROOT / "var" / "park.sqlite"
 
 
-def engine_from_url(url: str | None) -> SQLiteEngine | PostgresEngine:
+def engine_from_url(url: str | None) -> ParkSQLiteEngine | PostgresEngine:
     """Pick the engine for `url`; `sqlite:///path` and an empty value both mean SQLite."""
     if not url:
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(DEFAULT_SQLITE_PATH), timeout=30)
+        return ParkSQLiteEngine(path=str(DEFAULT_SQLITE_PATH), timeout=30)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=30)
+        return ParkSQLiteEngine(path=str(path), timeout=30)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url})
     raise RuntimeError(f"DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':', 1)[0]}://…")

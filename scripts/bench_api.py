@@ -516,20 +516,6 @@ def postgres_reachable(admin_url: str) -> bool:
         return False
 
 
-def session_check_state(env: dict[str, str]) -> str:
-    out = run_checked(
-        [
-            PYTHON,
-            "-c",
-            "import asyncio, os, bench_api_baseline as b; "
-            "print(asyncio.run(b.session_table_exists(os.environ.get('DATABASE_URL'))))",
-        ],
-        {**env, "PYTHONPATH": os.pathsep.join([str(SCRIPTS), env["PYTHONPATH"]])},
-        "detecting login_session",
-    )
-    return "on (login_session exists)" if out.strip() == "True" else "off (no login_session table yet)"
-
-
 # =========================================================================================
 # Measuring
 # =========================================================================================
@@ -743,8 +729,6 @@ def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings
         s = replace(s, db_marker=urlsplit(database_url).path.lstrip("/"))
     print(f"\n## {engine} (load average {os.getloadavg()[0]:.2f})")
     load_park(env)
-    session = session_check_state(env)
-    print(f"    baseline session check: {session}")
     app1 = start_server("app-1proc", "app:app", 1, flags, env, s.tmp)
     app2 = start_server("app-2proc", "app:app", 2, flags, env, s.tmp)
     base = start_server("baseline", "bench_api_baseline:app", 1, flags, env, s.tmp)
@@ -765,7 +749,7 @@ def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings
     finally:
         for server in servers:
             stop(server.proc)
-    return {"engine": engine, "session_check": session, "runs": runs, "summary": summarize(engine, runs)}
+    return {"engine": engine, "runs": runs, "summary": summarize(engine, runs)}
 
 
 def summarize(engine: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

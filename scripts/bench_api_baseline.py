@@ -1,20 +1,18 @@
 """The ceiling `scripts/bench_api.py` measures the app against: the same two endpoints, hand-written.
 
 Each route does what the app's route must do, and nothing else: take the bearer token, verify
-it exactly as the app does (HS256 with the app's `SECRET_KEY`, `exp` checked, `sub` = BaseUser
-id, the `jti` looked up among revoked tokens), then read *everything* the answer needs —
-the caller's account and the rows — with **one hand-written SQL query** through the same driver
-the app's engine uses (aiosqlite over one long-lived connection on SQLite, an asyncpg pool on
-PostgreSQL), and encode the same JSON with msgspec. No ORM, no middleware, no DI.
+it exactly as the app does (HS256 with the app's `SECRET_KEY`, `exp` checked; the token names a
+login session: `sub` = account id, `jti` = the session), then read *everything* the answer
+needs — the live session, the caller's account and the rows — with **one hand-written SQL
+query** through the same driver the app's engine uses (aiosqlite over one long-lived
+connection on SQLite, an asyncpg pool on PostgreSQL), and encode the same JSON with msgspec.
+No ORM, no middleware, no DI.
 
     GET /api/me                      ME_SQL
     GET /api/workers?limit=&offset=  WORKERS_SQL (the caller must be HR: its own firm's workers)
 
 Both queries are constants here so they can follow the schema. They are written for both
-engines: `$n` parameters (rewritten to SQLite's `?n`), plain joins and CTEs. When a
-`login_session` table exists (detected at start-up; `BENCH_SESSION_CHECK=on|off|auto`
-overrides), `{live_session}` becomes LIVE_SESSION_SQL: the token's `jti` must name a session
-of this account that has neither ended nor expired — the check the app will then make too.
+engines: `$n` parameters (rewritten to SQLite's `?n`), plain joins and CTEs.
 
 Configured by the environment, like the app: `DATABASE_URL` (unset or `sqlite:///…` = SQLite,
 `postgresql://…`) and `SECRET_KEY`. Started by bench_api.py as `uvicorn bench_api_baseline:app`
@@ -35,28 +33,32 @@ from litestar import Litestar, Request, Response, get
 
 # --- the two baseline queries (keep in step with the app's schema) --------------------------
 
-# The account behind the token and its firm / worker names, refused (no row) when the login is
-# inactive or a worker account's worker is. Mirrors housing.auth.load_viewer + me_of.
+# The live session the token names, its account and firm / worker names; no row when the
+# session has ended, the login is inactive, or a worker account's worker is. Mirrors
+# housing.web.auth.VIEWER (the app answers /api/me from it with no further query).
 ME_SQL = """
 SELECT a.id, u.username, a.role, COALESCE(w.firm_id, a.firm_id) AS firm_id, f.name AS firm_name,
        a.worker_id, w.name AS worker_name
-FROM account a
+FROM login_session s
+JOIN account a ON a.id = s.account_id
 JOIN piccolo_user u ON u.id = a.user_id
 LEFT JOIN worker w ON w.id = a.worker_id
 LEFT JOIN firm f ON f.id = COALESCE(w.firm_id, a.firm_id)
-WHERE a.user_id = $1 AND u.active AND (a.role <> 'worker' OR w.active) AND {live_session}
+WHERE s.jti = $1 AND s.account_id = $2 AND s.ended_at IS NULL AND u.active
+  AND (a.worker_id IS NULL OR w.active)
 """
-ME_SESSION_PARAMS = 2  # first `$n` of LIVE_SESSION_SQL in ME_SQL
 
 # An HR caller's firm's workers, one page in id order, the WorkerOut columns, and the firm's
 # total: one row per worker (the caller's role and the total repeated), or a single row with
-# NULL worker columns when the page is empty; no row at all when the login is not valid.
-# Mirrors load_viewer + crud.list_page(WORKERS) for HR (scope = the HR's firm).
+# NULL worker columns when the page is empty; no row at all when the session is not live.
+# Mirrors the app's viewer query + resource.list_page(WORKERS) for HR (scope = the HR's firm).
 WORKERS_SQL = """
 WITH viewer AS (
     SELECT a.role, a.firm_id
-    FROM account a JOIN piccolo_user u ON u.id = a.user_id
-    WHERE a.user_id = $1 AND u.active AND {live_session}
+    FROM login_session s
+    JOIN account a ON a.id = s.account_id
+    JOIN piccolo_user u ON u.id = a.user_id
+    WHERE s.jti = $1 AND s.account_id = $2 AND s.ended_at IS NULL AND u.active
 ),
 total AS (SELECT count(*) AS n FROM worker WHERE firm_id = (SELECT firm_id FROM viewer)),
 page AS (
@@ -64,19 +66,12 @@ page AS (
            w.employee_no, w.shift, w.housing_status, w.active, w.created_at
     FROM worker w JOIN firm f ON f.id = w.firm_id
     WHERE w.firm_id = (SELECT firm_id FROM viewer)
-    ORDER BY w.id LIMIT $2 OFFSET $3
+    ORDER BY w.id LIMIT $3 OFFSET $4
 )
 SELECT viewer.role, total.n, page.*
 FROM viewer CROSS JOIN total LEFT JOIN page ON TRUE
 ORDER BY page.id
 """
-WORKERS_SESSION_PARAMS = 4
-
-# The session check, switched on when the table exists. `a` is the account row being checked.
-LIVE_SESSION_SQL = """EXISTS (
-    SELECT 1 FROM login_session s
-    WHERE s.jti = {jti} AND s.account_id = a.id AND s.ended_at IS NULL AND s.expires_at > {now})"""
-SESSION_TABLE = "login_session"
 
 # -----------------------------------------------------------------------------------------
 
@@ -95,18 +90,11 @@ WORKER_COLUMNS = (
     "created_at",
 )
 MAX_LIMIT = 500
-REVOKED: set[str] = set()  # the app keeps revoked jtis in memory too; nobody logs out here
 
 
-def render(sql: str, first_session_param: int, session_check: bool, sqlite: bool) -> str:
-    """The query as the driver wants it: the session check in or out, `$n` → `?n` on SQLite."""
-    live = (
-        LIVE_SESSION_SQL.format(jti=f"${first_session_param}", now=f"${first_session_param + 1}")
-        if session_check
-        else "TRUE"
-    )
-    text = sql.format(live_session=live)
-    return re.sub(r"\$(\d+)", r"?\1", text) if sqlite else text
+def render(sql: str, sqlite: bool) -> str:
+    """The query as the driver wants it: `$n` → `?n` on SQLite."""
+    return re.sub(r"\$(\d+)", r"?\1", sql) if sqlite else sql
 
 
 def is_sqlite_url(url: str | None) -> bool:
@@ -119,31 +107,11 @@ def sqlite_path(url: str | None) -> str:
     return url.removeprefix("sqlite:///")
 
 
-async def session_table_exists(url: str | None) -> bool:
-    """Whether the auth schema has `login_session` yet (then the baseline checks the session)."""
-    if is_sqlite_url(url):
-        import aiosqlite
-
-        async with aiosqlite.connect(sqlite_path(url)) as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SESSION_TABLE,)
-            )
-            return bool(rows)
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        return bool(await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", SESSION_TABLE))
-    finally:
-        await conn.close()
-
-
 @dataclass
 class Db:
     """One long-lived aiosqlite connection, or an asyncpg pool (Piccolo's default size)."""
 
     sqlite: bool
-    session_check: bool = False
     conn: Any = None
     pool: Any = None
     me_sql: str = ""
@@ -154,13 +122,6 @@ class Db:
             return list(await self.conn.execute_fetchall(sql, params))
         return [tuple(r) for r in await self.pool.fetch(sql, *params)]
 
-    def session_params(self, jti: str) -> tuple[Any, ...]:
-        if not self.session_check:
-            return ()
-        now = datetime.now(UTC)
-        # Piccolo stores a SQLite timestamptz as str(UTC datetime): compare like with like.
-        return (jti, str(now) if self.sqlite else now)
-
 
 DB = Db(sqlite=is_sqlite_url(os.environ.get("DATABASE_URL")))
 SECRET = os.environ.get("SECRET_KEY", "")
@@ -170,10 +131,8 @@ async def open_db() -> None:
     url = os.environ.get("DATABASE_URL")
     if not SECRET:
         raise RuntimeError("the baseline needs SECRET_KEY (the app's JWT key) in the environment")
-    mode = os.environ.get("BENCH_SESSION_CHECK", "auto")
-    DB.session_check = mode == "on" or (mode == "auto" and await session_table_exists(url))
-    DB.me_sql = render(ME_SQL, ME_SESSION_PARAMS, DB.session_check, DB.sqlite)
-    DB.workers_sql = render(WORKERS_SQL, WORKERS_SESSION_PARAMS, DB.session_check, DB.sqlite)
+    DB.me_sql = render(ME_SQL, DB.sqlite)
+    DB.workers_sql = render(WORKERS_SQL, DB.sqlite)
     if DB.sqlite:
         import aiosqlite
 
@@ -196,18 +155,16 @@ def unauthorized() -> Response[bytes]:
 
 
 def claims_of(request: Request[Any, Any, Any]) -> tuple[int, str] | None:
-    """(BaseUser id, jti) of a valid, unrevoked bearer token; None otherwise."""
+    """(account id, session jti) of a validly signed, unexpired bearer token; None otherwise."""
     header = request.headers.get("authorization", "")
     if not header.startswith("Bearer "):
         return None
     try:
         payload = jwt.decode(header[7:], SECRET, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-        user_id, jti = int(payload["sub"]), str(payload.get("jti") or "")
+        account_id, jti = int(payload["sub"]), str(payload.get("jti") or "")
     except (jwt.InvalidTokenError, KeyError, ValueError):
         return None
-    if jti in REVOKED:
-        return None
-    return user_id, jti
+    return account_id, jti
 
 
 def timestamptz(value: Any) -> datetime:
@@ -233,8 +190,8 @@ async def me(request: Request[Any, Any, Any]) -> Response[bytes]:
     claims = claims_of(request)
     if claims is None:
         return unauthorized()
-    user_id, jti = claims
-    rows = await DB.fetch(DB.me_sql, user_id, *DB.session_params(jti))
+    account_id, jti = claims
+    rows = await DB.fetch(DB.me_sql, jti, account_id)
     if not rows:
         return unauthorized()
     account_id, username, role, firm_id, firm_name, worker_id, worker_name = rows[0]
@@ -257,8 +214,8 @@ async def workers(request: Request[Any, Any, Any], limit: int = 50, offset: int 
     if claims is None:
         return unauthorized()
     limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)  # the app answers 400 instead; not measured
-    user_id, jti = claims
-    rows = await DB.fetch(DB.workers_sql, user_id, limit, offset, *DB.session_params(jti))
+    account_id, jti = claims
+    rows = await DB.fetch(DB.workers_sql, jti, account_id, limit, offset)
     if not rows:
         return unauthorized()
     if rows[0][0] != "hr":  # the baseline covers the measured case: an HR caller

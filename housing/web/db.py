@@ -4,23 +4,22 @@ Piccolo is the way to the database; two things are added around it:
 
 - `write_transaction()`: IMMEDIATE on SQLite, so checks made inside it still hold when the
   write lands;
+- `ParkSQLiteEngine`: on SQLite, reads outside a transaction run on a connection kept open
+  per event loop instead of Piccolo's new connection (and thread) per query;
 - `HotQuery`: the few reads that run on (nearly) every request — who is this token — are
-  written once as SQL, with the placeholders of the engine in use, and on SQLite run on a
-  connection kept open per event loop instead of Piccolo's new connection (and thread) per
-  query. What they read is the same tables Piccolo writes.
+  written once as SQL, with the placeholders of the engine in use.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
 
@@ -48,24 +47,60 @@ def write_transaction() -> Any:
     return db.transaction()
 
 
-_sqlite_readers: dict[asyncio.AbstractEventLoop, aiosqlite.Connection] = {}
+READ_QUERY_TYPES = frozenset({"select", "count", "exists", "objects"})
 
 
-async def _sqlite_reader(path: str) -> aiosqlite.Connection:
-    loop = asyncio.get_running_loop()
-    connection = _sqlite_readers.get(loop)
-    if connection is None:
-        connection = await aiosqlite.connect(path, isolation_level=None, timeout=10)
-        connection.row_factory = sqlite3.Row
-        _sqlite_readers[loop] = connection
-    return connection
+class ParkSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, with reads outside a transaction on a connection kept open.
+
+    Piccolo opens a new connection (a new thread, a file open, a PRAGMA) for every query run
+    outside a transaction: about 1 ms of the 0.05 ms a small read needs. Here a read made
+    outside a transaction runs on one connection kept per event loop, in autocommit mode, so
+    each statement still sees everything committed before it (WAL lets it read while another
+    connection writes). Writes and transactions are Piccolo's, unchanged.
+    """
+
+    __slots__ = ("_readers",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._readers: dict[asyncio.AbstractEventLoop, aiosqlite.Connection] = {}
+
+    async def reader(self) -> aiosqlite.Connection:
+        loop = asyncio.get_running_loop()
+        connection = self._readers.get(loop)
+        if connection is None:
+            for old_loop in [old for old in self._readers if old.is_closed()]:
+                self._readers.pop(old_loop).stop()
+            connection = aiosqlite.connect(**self.connection_kwargs)
+            # A kept read connection must never hold the process open at exit.
+            connection._thread.daemon = True
+            await connection
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute("PRAGMA foreign_keys = 1")
+            self._readers[loop] = connection
+        return connection
+
+    async def close_reader(self) -> None:
+        connection = self._readers.pop(asyncio.get_running_loop(), None)
+        if connection is not None:
+            await connection.close()
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        if query_type not in READ_QUERY_TYPES:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = await self.reader()
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
 
 
 async def close_readers() -> None:
     """At shutdown: close this loop's kept SQLite connection."""
-    connection = _sqlite_readers.pop(asyncio.get_running_loop(), None)
-    if connection is not None:
-        await connection.close()
+    db = engine()
+    if isinstance(db, ParkSQLiteEngine):
+        await db.close_reader()
 
 
 async def prepare_database() -> None:
@@ -85,10 +120,10 @@ class HotQuery:
 
     async def rows(self, *values: Any) -> Sequence[dict[str, Any]]:
         db = engine()
-        if isinstance(db, SQLiteEngine):
-            connection = await _sqlite_reader(db.connection_kwargs["database"])
+        if isinstance(db, ParkSQLiteEngine):
+            connection = await db.reader()
             async with connection.execute(self._sqlite, values) as cursor:
-                return [dict(row) for row in await cursor.fetchall()]
+                return await cursor.fetchall()  # type: ignore[return-value]
         pool = getattr(db, "pool", None)
         if pool is not None:
             async with pool.acquire() as connection:
