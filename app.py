@@ -28,7 +28,7 @@ from housing.web import throttle
 from housing.web.access import role_guard
 from housing.web.auth import AuthController, make_auth
 from housing.web.body import ApiRequest, refuse_nul_in_url
-from housing.web.db import close_readers, engine, is_sqlite, prepare_database
+from housing.web.db import HotQuery, close_readers, engine, is_sqlite, prepare_database
 from housing.web.docs import OfflineSwagger, docs_assets
 from housing.web.problems import document_problems, exception_handlers
 from housing.web.resource import provide_page
@@ -37,10 +37,13 @@ from housing.web.security import csrf_config, security_headers
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
+ALIVE = HotQuery("SELECT 1 AS alive")
+
+
 @get("/health", exclude_from_auth=True, tags=["health"])
 async def health() -> dict[str, str]:
     """Liveness and database reachability, for a load balancer or a monitor."""
-    await engine().run_ddl("SELECT 1")
+    await ALIVE.first()
     return {"status": "ok", "database": "sqlite" if is_sqlite() else "postgresql"}
 
 

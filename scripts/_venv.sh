@@ -1,5 +1,6 @@
-# Sourced by scripts/run and scripts/test: make .venv with the project installed, once per change.
-# Needs only Python 3.11+; reinstalls when pyproject.toml changed since the last install.
+# Sourced by scripts/run and scripts/test: make .venv with the project and its test tools
+# installed, once per change of pyproject.toml. One set-up for both commands, so running one
+# after the other installs nothing twice. Needs only Python 3.11+.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -8,15 +9,14 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
     echo "Python 3.11 or newer is needed (found: $("$PYTHON" --version 2>&1))." >&2
     exit 1
 fi
-EXTRAS="${1:-}"
-stamp=".venv/.installed${EXTRAS:+-$EXTRAS}"
+stamp=".venv/.installed"
 if [ ! -x .venv/bin/python ]; then
     echo "Creating .venv …"
     "$PYTHON" -m venv .venv
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "Installing dependencies into .venv …"
+    echo "Installing dependencies into .venv (once; again only when pyproject.toml changes) …"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+    .venv/bin/python -m pip install --quiet -e ".[test]"
     touch "$stamp"
 fi
