@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
-from piccolo.querystring import QueryString
 
 
+@cache
 def engine() -> Engine:
+    """Piccolo's engine for this process (found once: Piccolo binds the tables to it at import)."""
     found = engine_finder()
     if found is None:  # pragma: no cover - piccolo_conf.py is always there
         raise RuntimeError("piccolo_conf.py defines no engine")
@@ -45,9 +47,6 @@ def write_transaction() -> Any:
     if isinstance(db, SQLiteEngine):
         return db.transaction(transaction_type=TransactionType.immediate)
     return db.transaction()
-
-
-READ_QUERY_TYPES = frozenset({"select", "count", "exists", "objects"})
 
 
 class ParkSQLiteEngine(SQLiteEngine):
@@ -89,7 +88,8 @@ class ParkSQLiteEngine(SQLiteEngine):
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
     ) -> Any:
-        if query_type not in READ_QUERY_TYPES:
+        # Piccolo tags only inserts with a query type; a read is a statement that starts SELECT.
+        if not query.lstrip()[:6].upper() == "SELECT":
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await self.reader()
         async with connection.execute(query, args or []) as cursor:
@@ -109,6 +109,31 @@ async def prepare_database() -> None:
         await engine().run_ddl("PRAGMA journal_mode=WAL")
 
 
+def in_transaction() -> bool:
+    """Whether this task is inside a Piccolo transaction (whose connection must see its reads)."""
+    current = getattr(engine(), "current_transaction", None)
+    return current is not None and current.get() is not None
+
+
+async def fetch_sql(sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+    """Run a read already written for the engine in use, outside any transaction: on SQLite on
+    the kept connection, on PostgreSQL from the pool (or a connection of its own without one)."""
+    db = engine()
+    if isinstance(db, ParkSQLiteEngine):
+        connection = await db.reader()
+        async with connection.execute(sql, args) as cursor:
+            return await cursor.fetchall()  # type: ignore[return-value]
+    pool = getattr(db, "pool", None)
+    if pool is not None:
+        async with pool.acquire() as connection:
+            return [dict(row) for row in await connection.fetch(sql, *args)]
+    connection = await db.get_new_connection()  # type: ignore[attr-defined]
+    try:
+        return [dict(row) for row in await connection.fetch(sql, *args)]
+    finally:
+        await connection.close()
+
+
 class HotQuery:
     """A read written once as SQL with `{}` placeholders, run many times with new values."""
 
@@ -119,16 +144,7 @@ class HotQuery:
         self._postgres = "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, 1))
 
     async def rows(self, *values: Any) -> Sequence[dict[str, Any]]:
-        db = engine()
-        if isinstance(db, ParkSQLiteEngine):
-            connection = await db.reader()
-            async with connection.execute(self._sqlite, values) as cursor:
-                return await cursor.fetchall()  # type: ignore[return-value]
-        pool = getattr(db, "pool", None)
-        if pool is not None:
-            async with pool.acquire() as connection:
-                return [dict(row) for row in await connection.fetch(self._postgres, *values)]
-        return await db.run_querystring(QueryString(self.template, *values))  # type: ignore[no-any-return]
+        return await fetch_sql(self._sqlite if is_sqlite() else self._postgres, values)
 
     async def first(self, *values: Any) -> dict[str, Any] | None:
         found = await self.rows(*values)

@@ -22,7 +22,7 @@ from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
 from housing.web.access import Viewer
-from housing.web.db import is_sqlite, write_transaction
+from housing.web.db import engine, fetch_sql, in_transaction, is_sqlite, write_transaction
 from housing.web.problems import FieldError, Problem, invalid, not_found
 
 OutT = TypeVar("OutT")
@@ -88,13 +88,67 @@ def _select(resource: Resource[Any], conditions: Sequence[Combinable]) -> Any:
     return query
 
 
+TOTAL = "__total"
+
+
+@dataclass(frozen=True)
+class _ListPlan:
+    """A resource's list query for one shape of conditions, compiled once: the page and the
+    total in one statement (`COUNT(*) OVER ()`), with the engine's placeholders."""
+
+    sql: str
+
+
+_plans: dict[tuple[Any, ...], _ListPlan | None] = {}
+
+
+def _compiled(conditions: Sequence[Combinable], engine_type: str) -> tuple[tuple[str, ...], list[Any]]:
+    texts, args = [], []
+    for condition in conditions:
+        text, values = condition.querystring.compile_string(engine_type=engine_type)  # type: ignore[attr-defined]
+        texts.append(text)
+        args.extend(values)
+    return tuple(texts), args
+
+
+def _plan(
+    resource: Resource[Any], conditions: Sequence[Combinable], key: tuple[Any, ...], args: list[Any], engine_type: str
+) -> _ListPlan | None:
+    """Piccolo writes the query (joins, aliases, quoting) once per shape; None when its
+    arguments do not line up with the conditions' (then Piccolo runs the list as usual)."""
+    if key not in _plans:
+        query = _select(resource, conditions).order_by(resource.table._meta.primary_key)
+        sql, full_args = query.querystrings[0].compile_string(engine_type=engine_type)
+        plan = None
+        if full_args == args and sql.startswith("SELECT ALL "):
+            n = len(args)
+            limit, offset = ("?", "?") if engine_type == "sqlite" else (f"${n + 1}", f"${n + 2}")
+            counted = sql.replace("SELECT ALL ", f'SELECT ALL COUNT(*) OVER () AS "{TOTAL}", ', 1)
+            plan = _ListPlan(sql=f"{counted} LIMIT {limit} OFFSET {offset}")
+        _plans[key] = plan
+    return _plans[key]
+
+
 async def list_page(
     resource: Resource[OutT], viewer: Viewer, page: Page, filters: Sequence[Combinable | None] = ()
 ) -> OffsetPagination[OutT]:
+    """One page and the total. Outside a transaction the query is compiled once per shape of
+    conditions and runs as one statement; the values still travel as parameters."""
     conditions = _where(resource, viewer, filters)
-    count = resource.table.count()
-    for condition in conditions:
-        count = count.where(condition)
+    if not in_transaction():
+        engine_type = engine().engine_type
+        texts, args = _compiled(conditions, engine_type)
+        plan = _plan(resource, conditions, (resource.table, texts, engine_type), args, engine_type)
+        if plan is not None:
+            rows = await fetch_sql(plan.sql, [*args, page.limit, page.offset])
+            totals = [row.pop(TOTAL) for row in rows]
+            total = totals[0] if totals else await _count(resource, conditions)
+            return OffsetPagination(
+                items=[resource.to_out(row, viewer) for row in rows],
+                limit=page.limit,
+                offset=page.offset,
+                total=total,
+            )
     rows = (
         await _select(resource, conditions)
         .order_by(resource.table._meta.primary_key)
@@ -105,8 +159,15 @@ async def list_page(
         items=[resource.to_out(row, viewer) for row in rows],
         limit=page.limit,
         offset=page.offset,
-        total=await count,
+        total=await _count(resource, conditions),
     )
+
+
+async def _count(resource: Resource[Any], conditions: Sequence[Combinable]) -> int:
+    count = resource.table.count()
+    for condition in conditions:
+        count = count.where(condition)
+    return int(await count)
 
 
 async def fetch_row(resource: Resource[Any], viewer: Viewer, row_id: int) -> Row:
