@@ -55,21 +55,22 @@ def build_admin(settings: Settings) -> Any:
 async def _reply(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode()
     start_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": start_headers + headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.start", "status": status, "headers": start_headers + headers})  # type: ignore[typeddict-item]
+    await send({"type": "http.response.body", "body": payload, "more_body": False})
 
 
 async def _read_body(receive: Receive, limit: int = 16 * 1024) -> bytes:
     """The login body, at most `limit` bytes (a login is two short strings)."""
-    chunks, size, more = [], 0, True
+    chunks: list[bytes] = []
+    size, more = 0, True
     while more:
-        message = await receive()
-        chunk = message.get("body", b"")
+        message: dict[str, Any] = dict(await receive())
+        chunk = bytes(message.get("body", b""))
         size += len(chunk)
         if size > limit:
             return b""
         chunks.append(chunk)
-        more = message.get("more_body", False)
+        more = bool(message.get("more_body", False))
     return b"".join(chunks)
 
 
@@ -129,7 +130,7 @@ def mount_admin(settings: Settings) -> Any:
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
-            and scope["method"] == "POST"
+            and scope.get("method") == "POST"
             and scope["path"].rstrip("/") == LOGIN_PATH.rstrip("/")
         ):
             await admin_login(scope, receive, send)

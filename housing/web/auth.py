@@ -100,7 +100,7 @@ async def load_viewer(session: str, account_id: int) -> Viewer | None:
 
 
 async def retrieve_viewer(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
-    if not token.jti:
+    if not isinstance(token.jti, str) or not token.jti:
         return None
     try:
         account_id = int(token.sub)
