@@ -8,7 +8,6 @@ admits (see `housing.web.access`). /health, the OpenAPI docs at /schema and Picc
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from litestar import Litestar, Router, get
@@ -52,21 +51,20 @@ async def index() -> Redirect:
     return Redirect("/schema")
 
 
-def _pooled() -> bool:
-    """PostgreSQL serves requests from a pool; `DB_POOL=0` turns it off (tests share no loop with the app)."""
-    return not is_sqlite() and os.environ.get("DB_POOL", "1") != "0"
+def _pooled(app: Litestar) -> bool:
+    return not is_sqlite() and app.state.settings.db_pool
 
 
 async def open_database(app: Litestar) -> None:
     await prepare_database()
     await throttle.forget_expired(app.state.settings.login_limits)
-    if _pooled():
+    if _pooled(app):
         await engine().start_connection_pool()  # type: ignore[attr-defined]
 
 
-async def close_database() -> None:
+async def close_database(app: Litestar) -> None:
     await close_readers()
-    if _pooled():
+    if _pooled(app):
         await engine().close_connection_pool()  # type: ignore[attr-defined]
 
 

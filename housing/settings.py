@@ -40,6 +40,9 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed; any other peer is the client itself.
     trusted_proxies: tuple[IPNetwork, ...] = ()
     hsts_seconds: int = 0
+    # PostgreSQL serves requests from a connection pool; tests turn it off (`DB_POOL=0`) because
+    # their app runs in a thread of its own, sharing no event loop with the test.
+    db_pool: bool = True
 
     @property
     def secure_cookies(self) -> bool:
@@ -54,6 +57,7 @@ class Settings:
             production=production,
             trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
             hsts_seconds=int(env.get("HSTS_SECONDS", "31536000" if production else "0")),
+            db_pool=env.get("DB_POOL", "1") != "0",
         )
 
 
