@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 
+from housing.audit.entries import AuditController
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
 from housing.register.buildings import BuildingController
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
             UnitController,
             FirmController,
             WorkerController,
+            AuditController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

@@ -24,7 +24,7 @@ from piccolo.columns import Column
 from piccolo.columns.combination import Combinable
 
 from housing.register.tables import Account, Firm, Role, Worker
-from housing.web import resource
+from housing.web import audit, resource
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
 from housing.web.auth import end_sessions, personal_identifiers
 from housing.web.db import write_transaction
@@ -183,6 +183,8 @@ async def open_account(body: AccountCreate, viewer: Viewer) -> AccountOut:
         if await BaseUser.exists().where(BaseUser.username == body.username):
             raise Problem(409, "conflict", errors=[FieldError("username", "duplicate", {"value": body.username})])
         account_id = await _insert_account(body.username, hashed, role, firm_id, body.worker_id)
+        opened = {"username": body.username, "role": role.value, "firm_id": firm_id, "worker_id": body.worker_id}
+        await audit.record(viewer, "account", account_id, "create", after=opened)
     return await resource.fetch(ACCOUNTS, viewer, account_id)
 
 
@@ -216,6 +218,8 @@ async def change_account(account_id: int, values: Row, viewer: Viewer) -> Accoun
         if changes:
             await BaseUser.update(changes).where(BaseUser.id == account["user_id"])
             await end_sessions(account_id)
+            before = {"active": bool(row["active"]), **({"password": None} if hashed else {})}
+            await audit.record(viewer, "account", account_id, "update", before=before, after=values)
     return await resource.fetch(ACCOUNTS, viewer, account_id)
 
 

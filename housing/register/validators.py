@@ -14,7 +14,10 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+from housing.web.privacy import mask_resident_id
 from housing.web.problems import invalid
+
+__all__ = ["credit_code", "gender_of_resident_id", "mask_resident_id", "mobile", "phone", "resident_id"]
 
 MIN_WORKING_AGE = 16
 
@@ -48,13 +51,6 @@ def resident_id(value: str, field: str = "id_number", today: date | None = None)
 def gender_of_resident_id(number: str) -> str:
     """GB 11643: the 17th digit is odd for men, even for women."""
     return "male" if int(number[16]) % 2 == 1 else "female"
-
-
-def mask_resident_id(number: str) -> str:
-    """`430102199001011234` → `4301**********1234`: enough to tell people apart, not to misuse."""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 def credit_code(value: str, field: str = "uscc") -> str:

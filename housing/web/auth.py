@@ -29,7 +29,7 @@ from piccolo.apps.user.tables import BaseUser
 
 from housing.register.tables import Account
 from housing.settings import Settings
-from housing.web import throttle
+from housing.web import audit, throttle
 from housing.web.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
 from housing.web.db import HotQuery, write_transaction
 from housing.web.passwords import check_new_password, hash_password
@@ -254,6 +254,7 @@ async def change_own_password(viewer: Viewer, data: JSONBody[PasswordChange]) ->
         await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == viewer.user_id)
         await end_sessions(viewer.account_id)
         jti = await open_session(viewer.account_id)
+        await audit.record(viewer, "account", viewer.account_id, "password_change", after={"password": None})
     fresh = await load_viewer(jti, viewer.account_id)
     assert fresh is not None  # the caller was logged in a moment ago
     return fresh

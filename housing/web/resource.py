@@ -4,7 +4,8 @@ A `Resource` describes a table as the API sees it — the columns a response nee
 becomes a response for a given viewer, the tenancy filter, the references to check and the
 field groups that must be unique. The functions below do the rest the same way for every
 table: tenancy in the `WHERE`, unknown ids and duplicates answered before anything is
-written, every write inside one IMMEDIATE transaction so it lands whole or not at all.
+written, every write inside one IMMEDIATE transaction so it lands whole or not at all, with
+its audit entry in that same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from piccolo.columns import Column
 from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
+from housing.web import audit
 from housing.web.access import Viewer
 from housing.web.db import engine, fetch_sql, in_transaction, is_sqlite, write_transaction
 from housing.web.problems import FieldError, Problem, invalid, not_found
@@ -222,7 +224,9 @@ async def create(resource: Resource[OutT], viewer: Viewer, values: Row) -> OutT:
         await _check_references(resource, values)
         await _check_unique(resource, values, None)
         inserted = await table.insert(table(**values))
-        return await fetch(resource, viewer, inserted[0]["id"])
+        row_id = inserted[0]["id"]
+        await audit.record(viewer, table._meta.tablename, row_id, "create", after=values)
+        return await fetch(resource, viewer, row_id)
 
 
 async def update(resource: Resource[OutT], viewer: Viewer, row_id: int, values: Row) -> OutT:
@@ -234,6 +238,8 @@ async def update(resource: Resource[OutT], viewer: Viewer, row_id: int, values: 
             await _check_references(resource, values)
             await _check_unique(resource, values, current)
             await table.update(_by_column(table, values)).where(table._meta.primary_key == row_id)
+            before = {name: current.get(name) for name in values}
+            await audit.record(viewer, table._meta.tablename, row_id, "update", before=before, after=values)
         return await fetch(resource, viewer, row_id)
 
 
@@ -241,11 +247,12 @@ async def delete(resource: Resource[Any], viewer: Viewer, row_id: int) -> None:
     """Delete a row nothing refers to; a row still in use answers 409 and stays."""
     table = resource.table
     async with write_transaction():
-        await fetch_row(resource, viewer, row_id)
+        current = await fetch_row(resource, viewer, row_id)
         for fk in table._meta.foreign_key_references:
             if await fk._meta.table.exists().where(fk == row_id):
                 raise Problem(409, "in_use")
         await table.delete().where(table._meta.primary_key == row_id)
+        await audit.record(viewer, table._meta.tablename, row_id, "delete", before=current)
 
 
 def contains(column: Column, needle: str | None) -> Combinable | None:

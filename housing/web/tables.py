@@ -4,7 +4,7 @@ API process: login sessions (what a token is worth) and failed-login counters (t
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from housing.register.tables import Account
@@ -32,3 +32,18 @@ class LoginThrottle(Table):
     key = Varchar(length=200, unique=True)
     failures = Integer(default=0)
     window_started = BigInt(default=0)
+
+
+class AuditEntry(Table):
+    """One write through the API: who, when, what (table, row, action) and the fields it changed,
+    before and after (ID numbers masked). Written in the same transaction as the write itself,
+    so there is no write without its entry and no entry without its write."""
+
+    id: Serial
+    at = Timestamptz(index=True)
+    account_id = ForeignKey(references=Account, on_delete=OnDelete.set_null, null=True, index=True)
+    username = Varchar(length=100)
+    table_name = Varchar(length=64, index=True)
+    row_id = BigInt(index=True)
+    action = Varchar(length=32)
+    changes = JSON()

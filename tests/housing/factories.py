@@ -17,10 +17,21 @@ from stdnum.cn import ric, uscc
 from housing.register.accounts import create_account
 from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
 from housing.web.db import engine, is_sqlite
-from housing.web.tables import LoginSession, LoginThrottle
+from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
-TABLES_CHILD_FIRST = [LoginSession, LoginThrottle, Account, Worker, Unit, Firm, Building, SessionsBase, BaseUser]
+TABLES_CHILD_FIRST = [
+    AuditEntry,
+    LoginSession,
+    LoginThrottle,
+    Account,
+    Worker,
+    Unit,
+    Firm,
+    Building,
+    SessionsBase,
+    BaseUser,
+]
 
 
 def resident_id(birth: date, order: int, region: str = "421002") -> str:
@@ -147,6 +158,6 @@ async def small_park() -> Park:
 
 
 async def row_counts() -> dict[str, int]:
-    """Rows of the register (logging in writes sessions and counters; those are not the register)."""
+    """Rows of the register and its audit trail (logging in writes sessions and counters: not counted)."""
     login_state = {LoginSession, LoginThrottle, SessionsBase}
     return {t._meta.tablename: await t.count() for t in TABLES_CHILD_FIRST if t not in login_state}

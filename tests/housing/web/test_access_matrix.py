@@ -80,6 +80,8 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         lambda p, role: {"password": "reset-2026"},
         _s(401, 200, 200, 404, 403),
     ),
+    # the audit trail: staff only
+    ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
     # buildings: staff keeps the register, HR reads it
     ("GET", "/api/buildings"): (lambda p: "/api/buildings", None, REGISTER_READ),
     ("GET", "/api/buildings/{building_id:int}"): (lambda p: f"/api/buildings/{p.building_any}", None, REGISTER_READ),

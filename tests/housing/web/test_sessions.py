@@ -100,8 +100,11 @@ async def test_hr_of_a_firm_that_left_reads_its_history_and_changes_nothing(api,
         ("POST", "/api/workers", new_worker()),
         ("PATCH", f"/api/workers/{park.firm1_other}", {"shift": "day"}),
         ("DELETE", f"/api/workers/{park.firm1_other}", None),
-        ("POST", "/api/accounts", {"username": "late1", "password": "Late-login-1", "role": "worker",
-                                   "worker_id": park.firm1_other}),
+        (
+            "POST",
+            "/api/accounts",
+            {"username": "late1", "password": "Late-login-1", "role": "worker", "worker_id": park.firm1_other},
+        ),
         ("PATCH", f"/api/accounts/{park.worker1_account}", {"active": False}),
     ]
     for method, path, body in writes:
