@@ -28,6 +28,7 @@ from housing.web import throttle
 from housing.web.access import role_guard
 from housing.web.auth import AuthController, make_auth
 from housing.web.body import ApiRequest, refuse_nul_in_url
+from housing.web.clock import Clock, system_clock
 from housing.web.db import HotQuery, close_readers, engine, is_sqlite, prepare_database
 from housing.web.docs import OfflineSwagger, docs_assets
 from housing.web.problems import document_problems, exception_handlers
@@ -69,7 +70,7 @@ async def close_database(app: Litestar) -> None:
         await engine().close_connection_pool()  # type: ignore[attr-defined]
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
+def create_app(settings: Settings | None = None, clock: Clock = system_clock, **overrides: Any) -> Litestar:
     settings = settings or Settings.from_env()
     auth = make_auth(settings)
     api = Router(
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         on_app_init=[auth.on_app_init],
         on_startup=[open_database],
         on_shutdown=[close_database],
-        state=State({"settings": settings, "auth": auth}),
+        state=State({"settings": settings, "auth": auth, "clock": clock}),
         request_class=ApiRequest,
         middleware=[refuse_nul_in_url],
         before_send=[security_headers(settings)],

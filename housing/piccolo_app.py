@@ -9,7 +9,9 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="housing",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["housing.register.tables", "housing.web.tables"], exclude_imported=True),
+    table_classes=table_finder(
+        modules=["housing.register.tables", "housing.web.tables", "housing.leasing.tables"], exclude_imported=True
+    ),
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
     commands=[],
 )

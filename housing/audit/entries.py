@@ -7,9 +7,8 @@ this module only reads them. Days are Asia/Shanghai days, as the park counts the
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get
@@ -19,10 +18,9 @@ from piccolo.columns.combination import Combinable
 
 from housing.web import resource
 from housing.web.access import STAFF, Viewer, allow, viewer_of
+from housing.web.clock import park_day_start
 from housing.web.resource import PageDep, Row
 from housing.web.tables import AuditEntry
-
-PARK_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class AuditEntryOut(msgspec.Struct):
@@ -65,11 +63,6 @@ ENTRIES = resource.Resource(
     ],
     to_out=to_out,
 )
-
-
-def park_day_start(day: date) -> datetime:
-    """Midnight of a park day (Asia/Shanghai), in UTC."""
-    return datetime.combine(day, time.min, tzinfo=PARK_TZ).astimezone(UTC)
 
 
 def day_range(since: date | None, until: date | None) -> list[Combinable | None]:

@@ -174,7 +174,7 @@ def unique_field(names: tuple[str, ...], field_name: str, key: str = "duplicate"
 
 
 def _constraint_of(exc: Exception) -> tuple[str, str | None]:
-    """("unique" | "foreign_key" | "other", the constraint's name) from the exception itself."""
+    """("unique" | "foreign_key" | "rule" | "other", the constraint's name) from the exception itself."""
     import sqlite3
 
     import asyncpg
@@ -183,11 +183,19 @@ def _constraint_of(exc: Exception) -> tuple[str, str | None]:
         return "unique", exc.constraint_name
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
         return "foreign_key", exc.constraint_name
+    if isinstance(exc, asyncpg.ExclusionViolationError | asyncpg.CheckViolationError):
+        return "rule", exc.constraint_name
     if isinstance(exc, sqlite3.IntegrityError):
-        kind = {"SQLITE_CONSTRAINT_UNIQUE": "unique", "SQLITE_CONSTRAINT_PRIMARYKEY": "unique"}.get(
-            exc.sqlite_errorname, "foreign_key" if exc.sqlite_errorname == "SQLITE_CONSTRAINT_FOREIGNKEY" else "other"
-        )
-        # SQLite names no constraint; its message lists the columns: "UNIQUE constraint failed: t.a, t.b".
+        kind = {
+            "SQLITE_CONSTRAINT_UNIQUE": "unique",
+            "SQLITE_CONSTRAINT_PRIMARYKEY": "unique",
+            "SQLITE_CONSTRAINT_FOREIGNKEY": "foreign_key",
+            "SQLITE_CONSTRAINT_TRIGGER": "rule",
+            "SQLITE_CONSTRAINT_CHECK": "rule",
+        }.get(exc.sqlite_errorname, "other")
+        if kind == "rule":  # our triggers raise with the rule's name as the whole message
+            return kind, str(exc)
+        # SQLite names no unique constraint; its message lists the columns: "UNIQUE constraint failed: t.a, t.b".
         columns = str(exc).partition(": ")[2]
         return kind, columns.rsplit(", ", 1)[-1] or None
     return "other", None

@@ -14,6 +14,7 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 from stdnum.cn import ric, uscc
 
+from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
 from housing.web.db import engine, is_sqlite
@@ -21,6 +22,10 @@ from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
 TABLES_CHILD_FIRST = [
+    BedAssignment,
+    Lease,
+    HeadcountRequest,
+    Period,
     AuditEntry,
     LoginSession,
     LoginThrottle,

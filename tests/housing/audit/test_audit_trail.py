@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from housing.audit.entries import park_day_start
+from housing.web.clock import park_day_start
 from housing.web.tables import AuditEntry
 from tests.housing.factories import new_worker
 
