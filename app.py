@@ -17,6 +17,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
+from housing.leasing.headcount_requests import HeadcountRequestController
+from housing.leasing.periods import PeriodController
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
 from housing.register.buildings import BuildingController
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             FirmController,
             WorkerController,
             AuditController,
+            PeriodController,
+            HeadcountRequestController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

@@ -12,6 +12,7 @@ may still read its history but no longer change anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -39,6 +40,7 @@ class Viewer:
     firm_id: int | None
     worker_id: int | None
     session: str = ""
+    now: datetime = datetime.min.replace(tzinfo=UTC)  # the request's moment, from the app's clock
     firm_name: str | None = None
     firm_active: bool = True
     worker_name: str | None = None

@@ -31,6 +31,7 @@ from housing.register.tables import Account
 from housing.settings import Settings
 from housing.web import audit, throttle
 from housing.web.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
+from housing.web.clock import clock_of
 from housing.web.db import HotQuery, write_transaction
 from housing.web.passwords import check_new_password, hash_password
 from housing.web.problems import Problem, invalid
@@ -80,12 +81,13 @@ class LoginResult(msgspec.Struct):
     me: Me
 
 
-async def load_viewer(session: str, account_id: int) -> Viewer | None:
+async def load_viewer(session: str, account_id: int, now: datetime | None = None) -> Viewer | None:
     """The caller behind a live session, or None when the session ended or the login is off."""
     row = await VIEWER.first(session, account_id, True, True)
     if row is None:
         return None
     return Viewer(
+        now=now or datetime.now(UTC),
         account_id=row["account_id"],
         user_id=row["user_id"],
         username=row["username"],
@@ -106,7 +108,7 @@ async def retrieve_viewer(token: Token, connection: ASGIConnection[Any, Any, Any
         account_id = int(token.sub)
     except ValueError:
         return None
-    return await load_viewer(token.jti, account_id)
+    return await load_viewer(token.jti, account_id, clock_of(connection)())
 
 
 def make_auth(settings: Settings) -> JWTCookieAuth[Viewer, Token]:

@@ -35,3 +35,8 @@ def park_day(moment: datetime) -> date:
 def park_day_start(day: date) -> datetime:
     """Midnight at the start of a park day, as a UTC instant."""
     return datetime.combine(day, time.min, tzinfo=PARK_TZ).astimezone(UTC)
+
+
+def as_date(value: Any) -> date:
+    """A date column's value as a date (engines hand back a date or its ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -109,6 +109,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A password must not equal the username, mobile number or ID number.",
     ),
     "blank": ("不能为空。", "Must not be blank."),
+    # housing cycle
+    "ends_before_start": ("结束日期不能早于开始日期。", "The end date is before the start date."),
+    "deadline_after_start": (
+        "申报截止日期须早于周期开始日期。",
+        "The request deadline must fall before the period starts.",
+    ),
+    "period_allocated": (
+        "该周期已完成分配，起止日期不能再改。",
+        "This period has been allocated; its dates can no longer change.",
+    ),
+    "period_not_open": (
+        "该周期的申报已截止（或已完成分配），只有园区工作人员可以修改。",
+        "Requests for this period are closed (or it is allocated); only park staff may change them.",
+    ),
+    "staff_sets_priority": ("优先级由园区工作人员设定。", "Priority is set by park staff."),
+    "request_exists": (
+        "该企业在本周期已有用房申请，请修改原申请。",
+        "This firm already has a request for this period; change that one instead.",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ accounts `staff`, `hr1`, `hr2`, `worker1` — the same names as the demo park.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
@@ -75,6 +75,9 @@ class Park:
     firm1_other: int  # another worker of firm 1
     firm2_worker: int
     worker1_account: int
+    period_open: int  # requests accepted for 30 more days
+    period_closed: int  # its deadline has passed; nobody filed
+    request1: int  # firm 1's request in the open period
 
 
 async def empty_database() -> None:
@@ -157,8 +160,44 @@ async def small_park() -> Park:
     await create_account("hr1", PASSWORD, Role.hr, firm_id=firm1)
     await create_account("hr2", PASSWORD, Role.hr, firm_id=firm2)
     worker1_account = await create_account("worker1", PASSWORD, Role.worker, worker_id=worker1)
+    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    period_open = await _insert(
+        Period(
+            name="下季度",
+            starts_on=today + timedelta(days=40),
+            ends_on=today + timedelta(days=130),
+            request_deadline=today + timedelta(days=30),
+            created_at=now,
+        )
+    )
+    period_closed = await _insert(
+        Period(
+            name="本季度",
+            starts_on=today - timedelta(days=20),
+            ends_on=today + timedelta(days=39),
+            request_deadline=today - timedelta(days=30),
+            created_at=now,
+        )
+    )
+    request1 = await _insert(
+        HeadcountRequest(period_id=period_open, firm_id=firm1, male_beds=6, female_beds=2, updated_at=now)
+    )
     return Park(
-        b_any, b_female, b_empty, units, firm1, firm2, firm_empty, worker1, firm1_other, firm2_worker, worker1_account
+        b_any,
+        b_female,
+        b_empty,
+        units,
+        firm1,
+        firm2,
+        firm_empty,
+        worker1,
+        firm1_other,
+        firm2_worker,
+        worker1_account,
+        period_open,
+        period_closed,
+        request1,
     )
 
 

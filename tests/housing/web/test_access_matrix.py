@@ -80,6 +80,56 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         lambda p, role: {"password": "reset-2026"},
         _s(401, 200, 200, 404, 403),
     ),
+    # allocation periods: staff keeps them, everyone logged in reads
+    ("GET", "/api/periods"): (lambda p: "/api/periods", None, _s(401, 200, 200, 200, 200)),
+    ("GET", "/api/periods/{period_id:int}"): (
+        lambda p: f"/api/periods/{p.period_open}",
+        None,
+        _s(401, 200, 200, 200, 200),
+    ),
+    ("POST", "/api/periods"): (
+        lambda p: "/api/periods",
+        lambda p, role: {
+            "name": "2099Q1",
+            "starts_on": "2099-01-01",
+            "ends_on": "2099-03-31",
+            "request_deadline": "2098-12-15",
+        },
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/periods/{period_id:int}"): (
+        lambda p: f"/api/periods/{p.period_open}",
+        lambda p, role: {"name": "下季度（延期）"},
+        STAFF_ONLY_WRITE,
+    ),
+    ("DELETE", "/api/periods/{period_id:int}"): (
+        lambda p: f"/api/periods/{p.period_closed}",
+        None,
+        _s(401, 204, 403, 403, 403),
+    ),
+    # headcount requests: HR its own firm's, staff any; workers none
+    ("GET", "/api/headcount-requests"): (lambda p: "/api/headcount-requests", None, REGISTER_READ),
+    ("GET", "/api/headcount-requests/{request_id:int}"): (
+        lambda p: f"/api/headcount-requests/{p.request1}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("POST", "/api/headcount-requests"): (
+        lambda p: "/api/headcount-requests",
+        lambda p, role: {"period_id": p.period_open, "male_beds": 4, "female_beds": 0}
+        | ({"firm_id": p.firm2} if role == "staff" else {}),
+        _s(401, 201, 409, 201, 403),
+    ),
+    ("PATCH", "/api/headcount-requests/{request_id:int}"): (
+        lambda p: f"/api/headcount-requests/{p.request1}",
+        lambda p, role: {"male_beds": 8},
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("DELETE", "/api/headcount-requests/{request_id:int}"): (
+        lambda p: f"/api/headcount-requests/{p.request1}",
+        None,
+        _s(401, 204, 204, 404, 403),
+    ),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
     # buildings: staff keeps the register, HR reads it
