@@ -18,6 +18,7 @@ from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
 from housing.leasing.headcount_requests import HeadcountRequestController
+from housing.leasing.leases import LeaseController
 from housing.leasing.periods import PeriodController
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             AuditController,
             PeriodController,
             HeadcountRequestController,
+            LeaseController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

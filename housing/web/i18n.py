@@ -123,6 +123,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该周期的申报已截止（或已完成分配），只有园区工作人员可以修改。",
         "Requests for this period are closed (or it is allocated); only park staff may change them.",
     ),
+    "lease_overlaps": (
+        "该房间在这段日期内已有租约（租约日期不能重叠）。",
+        "The unit is already leased on some of these days (leases may not overlap).",
+    ),
+    "unit_not_available": ("该房间正在维修或已停用，不能出租。", "The unit is under maintenance or retired."),
+    "unit_gender_rule": ("该楼栋只能住 {rule} 性别的员工。", "The building houses only gender {rule}."),
+    "firm_inactive_lease": ("该企业已退出园区，不能签新租约。", "The firm has left the park; no new lease."),
+    "lease_has_occupants": (
+        "房间里还有员工入住，请先安排他们搬出再结束租约。",
+        "Workers still sleep in this unit; move them out before ending the lease.",
+    ),
     "staff_sets_priority": ("优先级由园区工作人员设定。", "Priority is set by park staff."),
     "request_exists": (
         "该企业在本周期已有用房申请，请修改原申请。",

@@ -78,6 +78,7 @@ class Park:
     period_open: int  # requests accepted for 30 more days
     period_closed: int  # its deadline has passed; nobody filed
     request1: int  # firm 1's request in the open period
+    lease1: int  # units[0] (B01-101, 4 beds) leased to firm 1 for men since 20 days ago, open-ended
 
 
 async def empty_database() -> None:
@@ -183,6 +184,16 @@ async def small_park() -> Park:
     request1 = await _insert(
         HeadcountRequest(period_id=period_open, firm_id=firm1, male_beds=6, female_beds=2, updated_at=now)
     )
+    lease1 = await _insert(
+        Lease(
+            unit_id=units[0],
+            firm_id=firm1,
+            gender="male",
+            starts_on=today - timedelta(days=20),
+            rent_rate_fen_per_m2=500,
+            created_at=now,
+        )
+    )
     return Park(
         b_any,
         b_female,
@@ -198,6 +209,7 @@ async def small_park() -> Park:
         period_open,
         period_closed,
         request1,
+        lease1,
     )
 
 

@@ -116,8 +116,10 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     ),
     ("POST", "/api/headcount-requests"): (
         lambda p: "/api/headcount-requests",
-        lambda p, role: {"period_id": p.period_open, "male_beds": 4, "female_beds": 0}
-        | ({"firm_id": p.firm2} if role == "staff" else {}),
+        lambda p, role: (
+            {"period_id": p.period_open, "male_beds": 4, "female_beds": 0}
+            | ({"firm_id": p.firm2} if role == "staff" else {})
+        ),
         _s(401, 201, 409, 201, 403),
     ),
     ("PATCH", "/api/headcount-requests/{request_id:int}"): (
@@ -129,6 +131,28 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         lambda p: f"/api/headcount-requests/{p.request1}",
         None,
         _s(401, 204, 204, 404, 403),
+    ),
+    # leases: staff makes and ends them, HR reads its own firm's
+    ("GET", "/api/leases"): (lambda p: "/api/leases", None, REGISTER_READ),
+    ("GET", "/api/leases/{lease_id:int}"): (
+        lambda p: f"/api/leases/{p.lease1}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("POST", "/api/leases"): (
+        lambda p: "/api/leases",
+        lambda p, role: {"unit_id": p.units[1], "firm_id": p.firm2, "gender": "male", "starts_on": "2030-01-01"},
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/leases/{lease_id:int}"): (
+        lambda p: f"/api/leases/{p.lease1}",
+        lambda p, role: {"ends_on": "2099-12-31"},
+        STAFF_ONLY_WRITE,
+    ),
+    ("DELETE", "/api/leases/{lease_id:int}"): (
+        lambda p: f"/api/leases/{p.lease1}",
+        None,
+        _s(401, 204, 403, 403, 403),
     ),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
