@@ -17,8 +17,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
+from housing.leasing.beds import BedAssignmentController
 from housing.leasing.headcount_requests import HeadcountRequestController
 from housing.leasing.leases import LeaseController
+from housing.leasing.occupancy import OccupancyController
 from housing.leasing.periods import PeriodController
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             PeriodController,
             HeadcountRequestController,
             LeaseController,
+            BedAssignmentController,
+            OccupancyController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

@@ -25,6 +25,7 @@ from housing.web.problems import Problem
 ANONYMOUS = "anonymous"
 STAFF = frozenset({Role.staff.value})
 STAFF_HR = frozenset({Role.staff.value, Role.hr.value})
+WORKER = frozenset({Role.worker.value})
 EVERYONE = frozenset({Role.staff.value, Role.hr.value, Role.worker.value})
 PUBLIC = frozenset({ANONYMOUS, *EVERYONE})
 

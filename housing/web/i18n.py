@@ -134,6 +134,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "房间里还有员工入住，请先安排他们搬出再结束租约。",
         "Workers still sleep in this unit; move them out before ending the lease.",
     ),
+    "bed_out_of_range": ("床位号应在 1–{beds} 之间。", "The bed number must be 1–{beds}."),
+    "unit_not_leased_to_firm": (
+        "该房间在这一天不是本企业租用的。",
+        "The unit is not leased to the worker's firm on that day.",
+    ),
+    "unit_other_gender": ("该房间租给了另一性别的员工。", "The unit is leased for the other gender."),
+    "bed_taken": ("这个床位已有人入住。", "Someone already sleeps in this bed."),
+    "worker_has_bed": ("该员工已有床位。", "The worker already has a bed."),
+    "already_in_this_bed": ("该员工已经住在这个床位。", "The worker already sleeps in this bed."),
+    "already_moved_out": ("该员工已从这个床位搬出。", "The worker has already moved out of this bed."),
     "staff_sets_priority": ("优先级由园区工作人员设定。", "Priority is set by park staff."),
     "request_exists": (
         "该企业在本周期已有用房申请，请修改原申请。",

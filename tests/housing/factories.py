@@ -79,6 +79,8 @@ class Park:
     period_closed: int  # its deadline has passed; nobody filed
     request1: int  # firm 1's request in the open period
     lease1: int  # units[0] (B01-101, 4 beds) leased to firm 1 for men since 20 days ago, open-ended
+    bed1: int  # worker1 sleeps in bed 1 of units[0] since the lease began
+    lease2: int  # units[3] (the women's block, 8 beds) leased to firm 2 for the open period; empty
 
 
 async def empty_database() -> None:
@@ -194,6 +196,27 @@ async def small_park() -> Park:
             created_at=now,
         )
     )
+    bed1 = await _insert(
+        BedAssignment(
+            lease_id=lease1,
+            unit_id=units[0],
+            bed=1,
+            worker_id=worker1,
+            starts_on=today - timedelta(days=20),
+            created_at=now,
+        )
+    )
+    lease2 = await _insert(
+        Lease(
+            unit_id=units[3],
+            firm_id=firm2,
+            gender="female",
+            starts_on=today + timedelta(days=40),
+            ends_on=today + timedelta(days=130),
+            rent_rate_fen_per_m2=500,
+            created_at=now,
+        )
+    )
     return Park(
         b_any,
         b_female,
@@ -210,6 +233,8 @@ async def small_park() -> Park:
         period_closed,
         request1,
         lease1,
+        bed1,
+        lease2,
     )
 
 

@@ -72,8 +72,7 @@ async def _bed(lease: int, unit: int, bed: int, worker: int, ends: date | None =
 
 
 async def test_one_occupant_per_bed_and_one_bed_per_worker(park) -> None:
-    unit, lease = park.units[0], park.lease1
-    await _bed(lease, unit, 1, park.worker1)
+    unit, lease = park.units[0], park.lease1  # worker1 sleeps in bed 1 (the small park)
     await _refused(_bed(lease, unit, 1, park.firm1_other), "bed")  # the bed is taken
     await _refused(_bed(lease, unit, 2, park.worker1), "worker")  # the worker already has a bed
     # History does not block: an ended assignment frees both the bed and the worker.

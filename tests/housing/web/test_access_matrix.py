@@ -145,15 +145,35 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         _s(401, 201, 403, 403, 403),
     ),
     ("PATCH", "/api/leases/{lease_id:int}"): (
-        lambda p: f"/api/leases/{p.lease1}",
+        lambda p: f"/api/leases/{p.lease2}",
         lambda p, role: {"ends_on": "2099-12-31"},
         STAFF_ONLY_WRITE,
     ),
     ("DELETE", "/api/leases/{lease_id:int}"): (
-        lambda p: f"/api/leases/{p.lease1}",
+        lambda p: f"/api/leases/{p.lease2}",
         None,
         _s(401, 204, 403, 403, 403),
     ),
+    # beds: HR puts its own workers into its own units; staff any
+    ("GET", "/api/bed-assignments"): (lambda p: "/api/bed-assignments", None, REGISTER_READ),
+    ("GET", "/api/bed-assignments/{assignment_id:int}"): (
+        lambda p: f"/api/bed-assignments/{p.bed1}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("POST", "/api/bed-assignments"): (
+        lambda p: "/api/bed-assignments",
+        lambda p, role: {"worker_id": p.worker1, "unit_id": p.units[0], "bed": 2},
+        _s(401, 201, 201, 422, 403),
+    ),
+    ("POST", "/api/bed-assignments/{assignment_id:int}/end"): (
+        lambda p: f"/api/bed-assignments/{p.bed1}/end",
+        lambda p, role: {},
+        _s(401, 200, 200, 404, 403),
+    ),
+    # the park on a day (房态图) and a worker's own bed
+    ("GET", "/api/occupancy"): (lambda p: "/api/occupancy", None, STAFF_ONLY_READ),
+    ("GET", "/api/me/bed"): (lambda p: "/api/me/bed", None, _s(401, 403, 403, 403, 200)),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
     # buildings: staff keeps the register, HR reads it

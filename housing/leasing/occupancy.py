@@ -1,0 +1,161 @@
+"""What the park looks like on a day (the data of a 房态图), and a worker's own bed.
+
+`GET /api/occupancy?date=` (staff): per building and floor, units, beds, leased, occupied and
+free beds; per unit its firm, gender, status and occupants. `GET /api/me/bed` (worker): where
+the worker sleeps, since when, and with whom — the one question a worker asks most, answered
+by one query written once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+
+from housing.web.access import STAFF, WORKER, allow, viewer_of
+from housing.web.clock import as_date, park_day
+from housing.web.db import HotQuery
+from housing.web.problems import not_found
+
+MY_BED = HotQuery(
+    "SELECT b.code AS building_code, b.name AS building_name, u.floor, u.number AS unit_number, u.beds, "
+    "a.bed, a.starts_on, a.unit_id, a.worker_id, w.name AS worker_name "
+    "FROM bed_assignment a "
+    "JOIN unit u ON u.id = a.unit_id "
+    "JOIN building b ON b.id = u.building_id "
+    "JOIN worker w ON w.id = a.worker_id "
+    "WHERE a.ends_on IS NULL AND a.unit_id = "
+    "(SELECT mine.unit_id FROM bed_assignment mine WHERE mine.worker_id = {} AND mine.ends_on IS NULL) "
+    "ORDER BY a.bed"
+)
+
+UNITS_ON = HotQuery(
+    "SELECT u.id, u.building_id, b.code AS building_code, b.name AS building_name, u.floor, u.number, u.beds, "
+    "u.status, l.firm_id, f.name AS firm_name, l.gender, "
+    "(SELECT COUNT(*) FROM bed_assignment a WHERE a.unit_id = u.id AND a.starts_on <= {} "
+    " AND (a.ends_on IS NULL OR a.ends_on >= {})) AS occupants "
+    "FROM unit u JOIN building b ON b.id = u.building_id "
+    "LEFT JOIN lease l ON l.unit_id = u.id AND l.starts_on <= {} AND (l.ends_on IS NULL OR l.ends_on >= {}) "
+    "LEFT JOIN firm f ON f.id = l.firm_id "
+    "WHERE u.status <> 'retired' "
+    "ORDER BY b.code, u.floor, u.number"
+)
+
+
+class Roommate(msgspec.Struct):
+    bed: int
+    name: str
+
+
+class MyBed(msgspec.Struct):
+    building_code: str
+    building_name: str
+    floor: int
+    unit_number: str
+    bed: int
+    beds: int
+    since: date
+    roommates: list[Roommate]
+    pending_move: None = None  # the move list comes with allocation runs
+
+
+class UnitState(msgspec.Struct):
+    id: int
+    number: str
+    beds: int
+    status: str
+    firm_id: int | None
+    firm_name: str | None
+    gender: str | None
+    occupants: int
+
+
+class FloorState(msgspec.Struct):
+    floor: int
+    units: int
+    beds: int
+    leased_beds: int
+    occupied_beds: int
+    free_beds: int
+    unit_states: list[UnitState]
+
+
+class BuildingState(msgspec.Struct):
+    building_id: int
+    code: str
+    name: str
+    floors: list[FloorState]
+
+
+class Occupancy(msgspec.Struct):
+    date: date
+    buildings: list[BuildingState]
+
+
+def summarise(rows: list[dict[str, Any]], day: date) -> Occupancy:
+    """Group unit rows by building and floor and add them up. Free beds are leased beds with
+    nobody in them (a bed not leased is not free for anyone's worker)."""
+    buildings: dict[int, BuildingState] = {}
+    floors: dict[tuple[int, int], list[UnitState]] = defaultdict(list)
+    for row in rows:
+        if row["building_id"] not in buildings:
+            buildings[row["building_id"]] = BuildingState(
+                row["building_id"], row["building_code"], row["building_name"], []
+            )
+        floors[row["building_id"], row["floor"]].append(
+            UnitState(
+                id=row["id"],
+                number=row["number"],
+                beds=row["beds"],
+                status=row["status"],
+                firm_id=row["firm_id"],
+                firm_name=row["firm_name"],
+                gender=row["gender"],
+                occupants=int(row["occupants"]),
+            )
+        )
+    for (building_id, floor), units in floors.items():
+        beds = sum(u.beds for u in units)
+        leased = sum(u.beds for u in units if u.firm_id is not None)
+        occupied = sum(u.occupants for u in units)
+        buildings[building_id].floors.append(
+            FloorState(floor, len(units), beds, leased, occupied, max(0, leased - occupied), units)
+        )
+    return Occupancy(date=day, buildings=list(buildings.values()))
+
+
+class OccupancyController(Controller):
+    tags = ["occupancy · 房态"]
+
+    @get("/occupancy", opt=allow(STAFF))
+    async def occupancy(
+        self,
+        request: Request[Any, Any, Any],
+        day: Annotated[date | None, QueryParameter(query="date", description="park day; default today")] = None,
+    ) -> Occupancy:
+        """Per building and floor: units, beds, leased, occupied, free; per unit its firm and occupants."""
+        on = day or park_day(viewer_of(request).now)
+        return summarise(list(await UNITS_ON.rows(on, on, on, on)), on)
+
+    @get("/me/bed", opt=allow(WORKER))
+    async def my_bed(self, request: Request[Any, Any, Any]) -> MyBed:
+        """Where I sleep: building, floor, unit, bed, since when, and my roommates' names."""
+        viewer = viewer_of(request)
+        rows = await MY_BED.rows(viewer.worker_id)
+        mine = next((r for r in rows if r["worker_id"] == viewer.worker_id), None)
+        if mine is None:
+            raise not_found()
+        return MyBed(
+            building_code=mine["building_code"],
+            building_name=mine["building_name"],
+            floor=mine["floor"],
+            unit_number=mine["unit_number"],
+            bed=mine["bed"],
+            beds=mine["beds"],
+            since=as_date(mine["starts_on"]),
+            roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
+        )
