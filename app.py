@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
+from housing.billing.rent_invoices import RentInvoiceController
 from housing.leasing.beds import BedAssignmentController
 from housing.leasing.headcount_requests import HeadcountRequestController
 from housing.leasing.leases import LeaseController
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             LeaseController,
             BedAssignmentController,
             OccupancyController,
+            RentInvoiceController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

@@ -10,7 +10,13 @@ APP_CONFIG = AppConfig(
     app_name="housing",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=table_finder(
-        modules=["housing.register.tables", "housing.web.tables", "housing.leasing.tables"], exclude_imported=True
+        modules=[
+            "housing.register.tables",
+            "housing.web.tables",
+            "housing.leasing.tables",
+            "housing.billing.tables",
+        ],
+        exclude_imported=True,
     ),
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
     commands=[],

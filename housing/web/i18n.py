@@ -144,6 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "worker_has_bed": ("该员工已有床位。", "The worker already has a bed."),
     "already_in_this_bed": ("该员工已经住在这个床位。", "The worker already sleeps in this bed."),
     "already_moved_out": ("该员工已从这个床位搬出。", "The worker has already moved out of this bed."),
+    "month_billed": ("该企业这个月的租金账单已开出。", "This firm's month has already been billed."),
+    "invoice_already_void": ("该账单已作废。", "This invoice is already void."),
     "staff_sets_priority": ("优先级由园区工作人员设定。", "Priority is set by park staff."),
     "request_exists": (
         "该企业在本周期已有用房申请，请修改原申请。",

@@ -14,6 +14,7 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 from stdnum.cn import ric, uscc
 
+from housing.billing.tables import RentInvoice, RentInvoiceLine
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
@@ -22,6 +23,8 @@ from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
 TABLES_CHILD_FIRST = [
+    RentInvoiceLine,
+    RentInvoice,
     BedAssignment,
     Lease,
     HeadcountRequest,
@@ -81,6 +84,7 @@ class Park:
     lease1: int  # units[0] (B01-101, 4 beds) leased to firm 1 for men since 20 days ago, open-ended
     bed1: int  # worker1 sleeps in bed 1 of units[0] since the lease began
     lease2: int  # units[3] (the women's block, 8 beds) leased to firm 2 for the open period; empty
+    invoice1: int  # firm 1's issued rent invoice for 2020-01 (one line: lease1, a whole month)
 
 
 async def empty_database() -> None:
@@ -217,6 +221,19 @@ async def small_park() -> Park:
             created_at=now,
         )
     )
+    invoice1 = await _insert(RentInvoice(firm_id=firm1, month="2020-01", total_fen=18250, issued_at=now))
+    await _insert(
+        RentInvoiceLine(
+            invoice_id=invoice1,
+            lease_id=lease1,
+            unit_id=units[0],
+            area_centi_m2=3650,
+            rent_rate_fen_per_m2=500,
+            days_leased=31,
+            days_in_month=31,
+            amount_fen=18250,
+        )
+    )
     return Park(
         b_any,
         b_female,
@@ -235,6 +252,7 @@ async def small_park() -> Park:
         lease1,
         bed1,
         lease2,
+        invoice1,
     )
 
 

@@ -174,6 +174,23 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     # the park on a day (房态图) and a worker's own bed
     ("GET", "/api/occupancy"): (lambda p: "/api/occupancy", None, STAFF_ONLY_READ),
     ("GET", "/api/me/bed"): (lambda p: "/api/me/bed", None, _s(401, 403, 403, 403, 200)),
+    # rent invoices: staff bill and void; HR reads its own firm's
+    ("GET", "/api/rent-invoices"): (lambda p: "/api/rent-invoices", None, REGISTER_READ),
+    ("GET", "/api/rent-invoices/{invoice_id:int}"): (
+        lambda p: f"/api/rent-invoices/{p.invoice1}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("POST", "/api/rent-invoices/run"): (
+        lambda p: "/api/rent-invoices/run",
+        lambda p, role: {"month": "2030-01"},
+        _s(401, 200, 403, 403, 403),
+    ),
+    ("POST", "/api/rent-invoices/{invoice_id:int}/void"): (
+        lambda p: f"/api/rent-invoices/{p.invoice1}/void",
+        lambda p, role: {"reason": "面积录错"},
+        _s(401, 200, 403, 403, 403),
+    ),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
     # buildings: staff keeps the register, HR reads it
