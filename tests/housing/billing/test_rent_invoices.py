@@ -103,3 +103,26 @@ async def test_a_bad_month_is_named(api) -> None:
     for month in ["2027-13", "2027-4", "April"]:
         response = await api.post("staff", "/api/rent-invoices/run", json={"month": month})
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "month"
+
+
+async def test_the_month_downloads_as_a_sheet_with_chinese_headers_and_exact_yuan(api) -> None:
+    import io
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    await _park_for_april(api.park)
+    await api.post("staff", "/api/rent-invoices/run", json={"month": "2027-04"})
+    response = await api.get("staff", "/api/rent-invoices/export?month=2027-04")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    summary, detail = book["账单"], book["明细"]
+    assert [c.value for c in summary[1]][:4] == ["账单号", "企业", "月份", "金额（元）"]
+    totals = sorted(Decimal(str(row[3])) for row in summary.iter_rows(min_row=2, values_only=True))
+    assert totals == [Decimal("100.17"), Decimal("504.65")]
+    assert detail.max_row == 1 + 4  # four lines
+    # HR downloads only its own firm's.
+    mine = load_workbook(io.BytesIO((await api.get("hr2", "/api/rent-invoices/export?month=2027-04")).content))
+    assert mine["账单"].max_row == 2

@@ -181,6 +181,11 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         None,
         _s(401, 200, 200, 404, 403),
     ),
+    ("GET", "/api/rent-invoices/export"): (
+        lambda p: "/api/rent-invoices/export?month=2020-01",
+        None,
+        _s(401, 200, 200, 200, 403),
+    ),
     ("POST", "/api/rent-invoices/run"): (
         lambda p: "/api/rent-invoices/run",
         lambda p, role: {"month": "2030-01"},
