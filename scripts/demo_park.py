@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stdnum.cn import ric, uscc
 
+from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Building, Firm, Role, Unit, Worker
 from housing.web.db import write_transaction
@@ -167,6 +168,7 @@ async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_
         for n in range(workers_total):
             firm_id = firm_ids[0] if n == 0 else rng.choices(firm_ids, weights=weights)[0]
             gender = "male" if n == 0 else rng.choices(["male", "female"], weights=[3, 2])[0]
+            housing = "dorm" if n == 0 else rng.choices(["dorm", "off_site", "own_home"], weights=[7, 2, 1])[0]
             id_number = resident_id(rng, gender, today)
             while id_number in seen_ids:
                 id_number = resident_id(rng, gender, today)
@@ -182,17 +184,134 @@ async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_
                     mobile=rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}",
                     employee_no=f"E{per_firm_counter[firm_id]:04d}",
                     shift=rng.choices(["day", "night", "rotating"], weights=[6, 2, 2])[0],
-                    housing_status=rng.choices(["dorm", "off_site", "own_home"], weights=[7, 2, 1])[0],
+                    housing_status=housing,
                 )
             )
         await Worker.insert(*workers)
         first_worker = await Worker.select(Worker.id).where(Worker.firm_id == firm_ids[0]).order_by(Worker.id).first()
+        cycle = await housing_cycle(rng, today, firm_ids)
 
     await create_account("staff", password, Role.staff)
     for index, firm_id in enumerate(firm_ids, start=1):
         await create_account(f"hr{index}", password, Role.hr, firm_id=firm_id)
     await create_account("worker1", password, Role.worker, worker_id=first_worker["id"])
-    return {"buildings": len(BUILDINGS), "units": len(units), "firms": len(firm_ids), "workers": len(workers)}
+    return {"buildings": len(BUILDINGS), "units": len(units), "firms": len(firm_ids), "workers": len(workers), **cycle}
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def next_quarter(start: date) -> date:
+    return date(start.year + (start.month == 10), (start.month + 2) % 12 + 1, 1)
+
+
+async def housing_cycle(rng: random.Random, today: date, firm_ids: list[int]) -> dict[str, int]:
+    """The current quarter's leases and beds, consistent with the workers who live in the dorms,
+    and the next quarter open for requests, with requests from most firms.
+
+    Each firm's dorm workers of each gender get whole units (of a building that takes that
+    gender) until their beds cover them, then beds in order; anyone left without a bed when
+    the park runs out is recorded as renting off-site, so the register never says `dorm` of
+    someone with no bed.
+    """
+    now = datetime.now(UTC)
+    current = quarter_start(today)
+    following = next_quarter(current)
+    if (following - today).days < 16:  # too late to file for it: open the one after
+        following = next_quarter(following)
+    periods = [
+        Period(
+            name=f"{current.year}年第{(current.month - 1) // 3 + 1}季度",
+            starts_on=current,
+            ends_on=next_quarter(current) - timedelta(days=1),
+            request_deadline=current - timedelta(days=10),
+            created_at=now,
+        ),
+        Period(
+            name=f"{following.year}年第{(following.month - 1) // 3 + 1}季度",
+            starts_on=following,
+            ends_on=next_quarter(following) - timedelta(days=1),
+            request_deadline=following - timedelta(days=7),
+            created_at=now,
+        ),
+    ]
+    await Period.insert(*periods)
+    next_period = (await Period.select(Period.id).where(Period.starts_on == following).first())["id"]
+
+    units = await (
+        Unit.select(Unit.id, Unit.beds, Unit.rent_rate_fen_per_m2, Unit.building_id.gender_rule.as_alias("rule"))
+        .where(Unit.status == "available")
+        .order_by(Unit.id)
+    )
+    free = list(units)
+    dorm = await (
+        Worker.select(Worker.id, Worker.firm_id, Worker.gender)
+        .where(Worker.housing_status == "dorm")
+        .order_by(Worker.id)
+    )
+    leases: list[Lease] = []
+    placements: list[tuple[int, int, int, int]] = []  # (unit index in leases, unit id, bed, worker)
+    unplaced: list[int] = []
+    lease_start = current - timedelta(days=365)
+    for firm_id in firm_ids:
+        for gender in ("male", "female"):
+            people = [w["id"] for w in dorm if w["firm_id"] == firm_id and w["gender"] == gender]
+            while people:
+                unit = next((u for u in free if u["rule"] in ("any", gender)), None)
+                if unit is None:
+                    unplaced.extend(people)
+                    break
+                free.remove(unit)
+                leases.append(
+                    Lease(
+                        unit_id=unit["id"],
+                        firm_id=firm_id,
+                        gender=gender,
+                        starts_on=lease_start,
+                        rent_rate_fen_per_m2=unit["rent_rate_fen_per_m2"],
+                        created_at=now,
+                    )
+                )
+                for bed in range(1, unit["beds"] + 1):
+                    if not people:
+                        break
+                    placements.append((len(leases) - 1, unit["id"], bed, people.pop(0)))
+    await Lease.insert(*leases)
+    lease_ids = {row["unit_id"]: row["id"] for row in await Lease.select(Lease.id, Lease.unit_id)}
+    await BedAssignment.insert(
+        *(
+            BedAssignment(
+                lease_id=lease_ids[unit_id],
+                unit_id=unit_id,
+                bed=bed,
+                worker_id=worker,
+                starts_on=lease_start,
+                created_at=now,
+            )
+            for _, unit_id, bed, worker in placements
+        )
+    )
+    if unplaced:
+        await Worker.update({Worker.housing_status: "off_site"}).where(Worker.id.is_in(unplaced))
+
+    requests = []
+    for firm_id in firm_ids:
+        if rng.random() < 0.15:  # a few forget to file: they keep what they hold
+            continue
+        counts = {g: sum(1 for w in dorm if w["firm_id"] == firm_id and w["gender"] == g) for g in ("male", "female")}
+        requests.append(
+            HeadcountRequest(
+                period_id=next_period,
+                firm_id=firm_id,
+                male_beds=round(counts["male"] * rng.uniform(0.8, 1.4)),
+                female_beds=round(counts["female"] * rng.uniform(0.8, 1.4)),
+                note=rng.choice(["", "", "新产线投产，需增加床位", "淡季，减少用房"]),
+                updated_at=now,
+            )
+        )
+    await HeadcountRequest.insert(*requests)
+    return {"leases": len(leases), "beds": len(placements), "requests": len(requests)}
 
 
 async def main() -> None:
@@ -200,7 +319,10 @@ async def main() -> None:
         print("demo park: the database already has a park; nothing loaded")
         return
     counts = await load()
-    print("demo park loaded: {buildings} buildings, {units} units, {firms} firms, {workers} workers".format(**counts))
+    print(
+        "demo park loaded: {buildings} buildings, {units} units, {firms} firms, {workers} workers, "
+        "{leases} leases, {beds} beds taken, {requests} requests for the next period".format(**counts)
+    )
 
 
 if __name__ == "__main__":

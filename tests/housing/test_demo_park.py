@@ -24,7 +24,12 @@ async def test_demo_park_has_the_promised_shape_and_valid_data(migrated) -> None
     demo = _demo_module()
     assert await demo.park_is_empty()
     counts = await demo.load()
-    assert counts == {"buildings": 5, "units": 131, "firms": 20, "workers": 500}
+    assert {k: counts[k] for k in ("buildings", "units", "firms", "workers")} == {
+        "buildings": 5,
+        "units": 131,
+        "firms": 20,
+        "workers": 500,
+    }
     assert not await demo.park_is_empty()
 
     assert await Unit.count() == 131 and await Firm.count() == 20 and await Worker.count() == 500
@@ -52,3 +57,35 @@ async def test_demo_park_has_the_promised_shape_and_valid_data(migrated) -> None
     assert roles["hr1"]["role"] == "hr" and roles["hr1"]["firm_id"] == first_firm
     assert roles["hr2"]["role"] == "hr" and roles["hr2"]["firm_id"] != first_firm
     assert roles["worker1"]["role"] == "worker" and roles["worker1"]["worker_id.firm_id"] == first_firm
+
+
+async def test_demo_park_lives_in_its_dorms_consistently(migrated) -> None:
+    """Leases and beds agree with the register: every worker said to live in a dorm holds one
+    bed of a unit leased to their firm for their gender; nobody else holds one; worker1 has
+    roommates; the next period takes requests and most firms have filed."""
+    from datetime import date
+
+    from housing.leasing.tables import BedAssignment, HeadcountRequest, Period
+
+    await factories.empty_database()
+    counts = await _demo_module().load()
+    beds = await BedAssignment.select(
+        BedAssignment.worker_id,
+        BedAssignment.unit_id,
+        BedAssignment.worker_id.firm_id.as_alias("worker_firm"),
+        BedAssignment.worker_id.gender.as_alias("worker_gender"),
+        BedAssignment.lease_id.firm_id.as_alias("lease_firm"),
+        BedAssignment.lease_id.gender.as_alias("lease_gender"),
+    ).where(BedAssignment.ends_on.is_null())
+    assert len(beds) == counts["beds"] > 300
+    assert all(b["worker_firm"] == b["lease_firm"] and b["worker_gender"] == b["lease_gender"] for b in beds)
+    in_dorm = {w["id"] for w in await Worker.select(Worker.id).where(Worker.housing_status == "dorm")}
+    assert {b["worker_id"] for b in beds} == in_dorm
+    worker1 = (await Account.select(Account.worker_id).where(Account.user_id.username == "worker1").first())[
+        "worker_id"
+    ]
+    unit = next(b["unit_id"] for b in beds if b["worker_id"] == worker1)
+    assert sum(1 for b in beds if b["unit_id"] == unit) >= 2
+    upcoming = await Period.select().where(Period.request_deadline >= date.today())
+    assert len(upcoming) == 1
+    assert await HeadcountRequest.count().where(HeadcountRequest.period_id == upcoming[0]["id"]) >= 12
