@@ -18,6 +18,7 @@ from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
 from housing.billing.rent_invoices import RentInvoiceController
+from housing.jobs.runner import Runner
 from housing.leasing.beds import BedAssignmentController
 from housing.leasing.headcount_requests import HeadcountRequestController
 from housing.leasing.leases import LeaseController
@@ -68,9 +69,12 @@ async def open_database(app: Litestar) -> None:
     await throttle.forget_expired(app.state.settings.login_limits)
     if _pooled(app):
         await engine().start_connection_pool()  # type: ignore[attr-defined]
+    if app.state.settings.run_jobs:
+        await app.state.runner.start()
 
 
 async def close_database(app: Litestar) -> None:
+    await app.state.runner.stop()
     await close_readers()
     if _pooled(app):
         await engine().close_connection_pool()  # type: ignore[attr-defined]
@@ -104,7 +108,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
         on_app_init=[auth.on_app_init],
         on_startup=[open_database],
         on_shutdown=[close_database],
-        state=State({"settings": settings, "auth": auth, "clock": clock}),
+        state=State({"settings": settings, "auth": auth, "clock": clock, "runner": Runner(clock)}),
         request_class=ApiRequest,
         middleware=[refuse_nul_in_url],
         before_send=[security_headers(settings)],

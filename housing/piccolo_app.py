@@ -15,6 +15,7 @@ APP_CONFIG = AppConfig(
             "housing.web.tables",
             "housing.leasing.tables",
             "housing.billing.tables",
+            "housing.jobs.tables",
         ],
         exclude_imported=True,
     ),

@@ -43,6 +43,9 @@ class Settings:
     # PostgreSQL serves requests from a connection pool; tests turn it off (`DB_POOL=0`) because
     # their app runs in a thread of its own, sharing no event loop with the test.
     db_pool: bool = True
+    # Each API process runs long work (solver runs) in child processes; `RUN_JOBS=0` leaves
+    # that to other processes (or to SAQ workers) and only serves requests.
+    run_jobs: bool = True
 
     @property
     def secure_cookies(self) -> bool:
@@ -58,6 +61,7 @@ class Settings:
             trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
             hsts_seconds=int(env.get("HSTS_SECONDS", "31536000" if production else "0")),
             db_pool=env.get("DB_POOL", "1") != "0",
+            run_jobs=env.get("RUN_JOBS", "1") != "0",
         )
 
 

@@ -15,6 +15,7 @@ from piccolo_api.session_auth.tables import SessionsBase
 from stdnum.cn import ric, uscc
 
 from housing.billing.tables import RentInvoice, RentInvoiceLine
+from housing.jobs.tables import Job
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
@@ -23,6 +24,7 @@ from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
 TABLES_CHILD_FIRST = [
+    Job,
     RentInvoiceLine,
     RentInvoice,
     BedAssignment,
