@@ -10,6 +10,7 @@ from .instance import Instance, InstanceError, load_instance, parse_instance
 from .model import lp_bound
 from .plan import lease_problems, recompute_objective
 from .solver import solve
+from .tradeoff import tradeoff
 
 __all__ = [
     "BedsError",
@@ -25,4 +26,5 @@ __all__ = [
     "parse_instance",
     "recompute_objective",
     "solve",
+    "tradeoff",
 ]

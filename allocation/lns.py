@@ -19,7 +19,8 @@ from typing import Any
 
 from ortools.linear_solver import pywraplp
 
-from .model import Model, Prep, _expr_value, _set_objective
+from .control import Control
+from .model import Model, Prep, _expr_value, _set_objective, level_value
 
 FirmGender = tuple[str, str]
 
@@ -38,8 +39,10 @@ def _owned_vars(model: Model, prep: Prep) -> dict[FirmGender, list[Any]]:
 
 
 def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: float,
-           seed: int = 0, sub_seconds: float = 0.7, size: int = 10) -> tuple[list[float], int]:
-    """Improve level ``name`` from ``values`` until ``deadline``; returns (values, iterations)."""
+           control: Control | None = None, seed: int = 0, sub_seconds: float = 0.7,
+           size: int = 10) -> tuple[list[float], int]:
+    """Improve level ``name`` from ``values`` until ``deadline`` (or a stop request);
+    returns (values, iterations)."""
     if name != "displaced_workers" or not model.keep:
         return values, 0
     solver = model.solver
@@ -72,7 +75,7 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
         fix(fs, best)
     iterations = 0
     try:
-        while time.monotonic() < deadline - 0.05:
+        while time.monotonic() < deadline - 0.05 and not (control and control.done()):
             # a resident group that is (partly) displaced, weighted by workers displaced
             cands = [(g, k) for g, k in zip(prep.groups, model.keep)
                      if round(best[k.index()]) < len(g.units) and g.occupied > 0]
@@ -88,13 +91,19 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
                     v.SetBounds(*bounds[v.index()])
             solver.SetHint(model.all_vars, best)
             solver.SetTimeLimit(max(50, int(min(sub_seconds, deadline - time.monotonic()) * 1000)))
-            status = solver.Solve(params)
+            if control is None:
+                status = solver.Solve(params)
+            else:
+                with control.watching(solver):
+                    status = solver.Solve(params)
             iterations += 1
             if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
                 vals = [v.solution_value() for v in model.all_vars]
                 val = _expr_value(terms, const, {i: x for i, x in enumerate(vals)})
                 if val < best_val - 0.5:
                     best, best_val = vals, val
+                    if control is not None:
+                        control.improved({n: level_value(model, n, best) for n in ("shortfall_penalty", name)})
             for fs in hood:
                 fix(fs, best)
     finally:

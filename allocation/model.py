@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 from ortools.linear_solver import pywraplp
 
+from .control import Control
 from .instance import GENDERS, Instance, firm_accepts, unit_accepts
 from .plan import LEVELS, band_limits
 
@@ -234,8 +235,9 @@ def values_from_counts(model: Model, counts: dict[Key, int], values: list[float]
     return tighten(model, vals)
 
 def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = False,
-                backend: str = "SCIP", levels: int = 4) -> Model:
-    """Build the (possibly relaxed) model of the first ``levels`` objectives."""
+                backend: str = "SCIP", levels: int = 4, max_displaced: int | None = None) -> Model:
+    """Build the (possibly relaxed) model of the first ``levels`` objectives; with
+    ``max_displaced``, the moves budget is a hard constraint on every level."""
     solver = pywraplp.Solver.CreateSolver(backend)
     if solver is None:  # pragma: no cover - ortools wheels ship SCIP and GLOP
         raise RuntimeError(f"OR-Tools backend {backend} is not available")
@@ -368,7 +370,7 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
     level_exprs: dict[str, tuple[list[Term], float]] = {"shortfall_penalty": (penalty, penalty_const)}
 
     keep: list[Any] = []
-    if levels >= 2:
+    if levels >= 2 or max_displaced is not None:
         displaced: list[Term] = []
         const = float(prep.fixed_displaced)
         by_holder: dict[Key, list[Any]] = defaultdict(list)
@@ -388,6 +390,11 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
                 ct.SetCoefficient(k, 1)
             ct.SetCoefficient(holder, -1)
         level_exprs["displaced_workers"] = (displaced, const)
+        if max_displaced is not None:
+            # the moves budget: const - sum(occupied x keep) <= max_displaced
+            ct = solver.Constraint(const - max_displaced, inf)
+            for k, c in displaced:
+                ct.SetCoefficient(k, -c)
     if levels >= 3:
         pairs: list[Term] = []
         for (fid, b), vs in building_terms.items():
@@ -446,6 +453,11 @@ def _set_objective(model: Model, name: str, tiebreak: str | None = None) -> floa
     return slack
 
 
+def set_level_objective(model: Model, name: str) -> None:
+    """Minimise level ``name`` alone."""
+    _set_objective(model, name)
+
+
 def _expr_value(terms: list[Term], const: float, values: dict[int, float]) -> float:
     return const + sum(c * values[v.index()] for v, c in terms)
 
@@ -467,19 +479,38 @@ def _weighted_objective(model: Model, first: str, second: str) -> float:
     return k
 
 
-def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
+def level_value(model: Model, name: str, values: list[float]) -> int:
+    """The integer value of level ``name`` at ``values`` (tolerant of solver round-off)."""
+    terms, const = model.levels[name]
+    return int(math.floor(_expr_value(terms, const, dict(enumerate(values))) + 1e-6))
+
+
+def hold_level(model: Model, name: str, value: int) -> None:
+    """Constrain level ``name`` to at most ``value`` from now on (levels are integers)."""
+    solver = model.solver
+    terms, const = model.levels[name]
+    ct = solver.Constraint(-solver.infinity(), value + 0.5 - const)
+    for v, c in terms:
+        ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+
+
+def _scip_params() -> Any:
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    params.SetDoubleParam(params.PRIMAL_TOLERANCE, 1e-7)
+    return params
+
+
+def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS,
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
-                 tiebreak_first: bool = False,
                  polish: Callable[[str, list[float], float], list[float]] | None = None,
                  weighted_second: bool = False,
                  ) -> tuple[list[float] | None, list[LevelResult]]:
-    """Solve the levels in order, each with the previous ones fixed at their values.
+    """Solve the levels in order, each with the previous ones held at their values.
 
-    ``improve`` may replace level 1's solution by one equally good on level 1 before level 2
-    starts from it. ``tiebreak_first`` adds eps x the second level to the first level's
-    objective (it costs SCIP the integrality of the objective and with it much of its pruning:
-    measured 6 points worse on a 1,000-unit park, so it is off by default).
+    ``improve`` may replace level 1's solution by one at least as good on level 1 before level
+    2 starts from it (later levels are then held to the improved value).
 
     ``weighted_second`` solves level 2 as K x level 1 + level 2 *without* the level-1
     constraint, starting from level 1's solution: on large parks SCIP finds almost nothing
@@ -487,57 +518,50 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
     improvement keeps penalty <= v. ``polish`` (LNS) then continues on level 2 with the
     constraint in place. Returns the variable values of the last solved level (None if even
     level 1 found nothing) and what was proven per level. Time is shared: level 1 gets most of
-    it; a level that is proven quickly leaves its time to the next.
+    it; a level that is proven quickly leaves its time to the next. ``control`` carries the
+    deadline, the stop request (which interrupts SCIP) and the progress reports.
     """
     solver = model.solver
-    params = pywraplp.MPSolverParameters()
-    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-    params.SetDoubleParam(params.PRIMAL_TOLERANCE, 1e-7)
+    params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.6, 2: 0.5, 3: 1.0} if polish is None else {0: 0.58, 1: 0.75, 2: 0.5, 3: 1.0}
+    shares = {0: 0.65, 1: 0.6, 2: 0.5} if polish is None else {0: 0.58, 1: 0.75, 2: 0.5}
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)
 
-    def value_of(name: str, vals: list[float]) -> int:
-        terms, const = model.levels[name]
-        return int(math.floor(_expr_value(terms, const, dict(enumerate(vals))) + 1e-6))
-
-    def fix(name: str, value: int) -> None:
-        terms, const = model.levels[name]
-        ct = solver.Constraint(-solver.infinity(), value + 0.5 - const)
-        for v, c in terms:
-            ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+    def report(vals: list[float], upto: int) -> None:
+        best = {n: level_value(model, n, vals) for n in names[:upto + 1]}
+        bound = {r.name: max(0, math.ceil(r.bound - 1e-6)) for r in results[:1] if math.isfinite(r.bound)}
+        control.improved(best, bound)
 
     for i, name in enumerate(names):
         now = time.monotonic()
-        remaining = deadline - now
+        remaining = control.left()
         if remaining <= 0.05:
             break
+        control.start_level(name)
         share = 1.0 if i == len(names) - 1 else shares.get(i, 0.5)
         level_end = now + remaining * share
         scip_share = 0.25 if polish is not None and i == 1 else 1.0  # the rest for polish()
         solver.SetTimeLimit(max(50, int(remaining * share * scip_share * 1000)))
         weighted = weighted_second and i == 1
-        slack, k = 0.0, 0.0
-        if weighted:
-            k = _weighted_objective(model, names[0], name)
-        else:
-            nxt = names[i + 1] if i == 0 and tiebreak_first and len(names) > 1 else None
-            slack = _set_objective(model, name, nxt)
+        k = _weighted_objective(model, names[0], name) if weighted else 0.0
+        if not weighted:
+            _set_objective(model, name)
         solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
         if values is not None:
             values = tighten(model, values) if improve is None or i != 1 else improve(values)
-            if i == 1 and results and value_of(names[0], values) < results[0].value:
-                # improve() lowered level 1 itself: record it, and hold later levels to it
-                first = results[0]
-                first.value = value_of(names[0], values)
+            if i == 1 and results and level_value(model, names[0], values) < results[0].value:
+                first = results[0]  # improve() lowered level 1 itself: hold later levels to it
+                first.value = level_value(model, names[0], values)
                 first.proven = first.bound > first.value - 1 + 1e-6
                 if not weighted:
-                    fix(names[0], first.value)
+                    hold_level(model, names[0], first.value)
+            report(values, i - 1 if i else 0)
             solver.SetHint(model.all_vars, values)
         previous = values
-        status = solver.Solve(params)
+        with control.watching(solver):
+            status = solver.Solve(params)
         took = time.monotonic() - now
         if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             break  # keep the previous level's solution
@@ -545,26 +569,28 @@ def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
         best = solver.Objective().BestBound()
         if weighted:
             if previous is not None and (
-                (value_of(names[0], values), value_of(name, values))
-                > (value_of(names[0], previous), value_of(name, previous))
+                (level_value(model, names[0], values), level_value(model, name, values))
+                > (level_value(model, names[0], previous), level_value(model, name, previous))
             ):
                 values = previous  # SCIP lost the hint and did worse: keep the hint
-            results[0].value = min(results[0].value, value_of(names[0], values))
-            fix(names[0], results[0].value)
+            results[0].value = min(results[0].value, level_value(model, names[0], values))
+            hold_level(model, names[0], results[0].value)
             # level 2 >= weighted bound - K x v1 holds for plans with the optimal level 1
             bound = best - k * results[0].value if results[0].proven and math.isfinite(best) else -math.inf
         else:
-            bound = best - slack if math.isfinite(best) else -math.inf
-        ivalue = value_of(name, values)
+            bound = best if math.isfinite(best) else -math.inf
+        ivalue = level_value(model, name, values)
         proven = bound > ivalue - 1 + 1e-6
-        if polish is not None and i == 1 and not proven:
+        if polish is not None and i == 1 and not proven and not control.done():
+            report(values, i)
             values = polish(name, values, level_end)
-            ivalue = value_of(name, values)
+            ivalue = level_value(model, name, values)
             proven = bound > ivalue - 1 + 1e-6
             took = time.monotonic() - now
         results.append(LevelResult(name, ivalue, bound, proven, took))
+        report(values, i)
         if i < len(names) - 1 and not (weighted_second and i == 0):
-            fix(name, ivalue)  # (in weighted mode level 1 is fixed after level 2's solve)
+            hold_level(model, name, ivalue)  # (in weighted mode level 1 is held after level 2's solve)
     return values, results
 
 

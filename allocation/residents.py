@@ -146,3 +146,73 @@ def keep_residents(instance: Instance, prep: Prep, counts: dict[Key, int]) -> di
                 out[key] = out.get(key, 0) + n
     return out
 
+
+
+def displaced_of_counts(prep: Prep, counts: dict[Key, int]) -> int:
+    """displaced_workers of the plan :func:`allocation.solver.realize` makes from ``counts``:
+    each holder gets back its own units of a type fullest first, so of its units there the
+    emptiest ones beyond its count are the ones lost (plus residents nobody can keep)."""
+    own: dict[Key, list[int]] = defaultdict(list)
+    for g in prep.groups:
+        own[g.type_index, g.firm, g.gender] += [g.occupied] * len(g.units)
+    displaced = prep.fixed_displaced
+    for key, occupied in own.items():
+        occupied.sort(reverse=True)
+        displaced += sum(occupied[counts.get(key, 0):])
+    return displaced
+
+
+def _knapsack(items: list[tuple[int, int]], capacity: int) -> list[int]:
+    """Indices of ``items`` ((weight, value), whole numbers) of greatest total value within
+    ``capacity``: exact dynamic programme over total value (values are head-counts, small)."""
+    total = sum(v for _, v in items)
+    inf = capacity + 1
+    least = [0] + [inf] * total  # least weight reaching exactly this value
+    took: list[bytearray] = []
+    for w, v in items:
+        row = bytearray(total + 1)
+        if v > 0:
+            for val in range(total, v - 1, -1):
+                cand = least[val - v] + w
+                if cand < least[val]:
+                    least[val] = cand
+                    row[val] = 1
+        took.append(row)
+    val = max(v for v in range(total + 1) if least[v] <= capacity)
+    chosen = []
+    for i in range(len(items) - 1, -1, -1):
+        if took[i][val]:
+            chosen.append(i)
+            val -= items[i][1]
+    return chosen
+
+
+def fewest_moves(instance: Instance, prep: Prep) -> tuple[int, dict[Key, int]]:
+    """The exact minimum of displaced_workers over all valid plans, and unit counts of a plan
+    that reaches it (every holder keeps what it can; nothing else leased).
+
+    Units are leased whole to one firm each and a resident unit has one holder, so holders never
+    compete: the only limits are the rules (residents of a unit their holder can no longer lease
+    must move — :attr:`Prep.fixed_displaced`) and each firm's rent budget, which makes keeping
+    a knapsack per budgeted firm (rent = weight, head-count = value), solved exactly.
+    """
+    types = prep.types
+    counts: dict[Key, int] = defaultdict(int)
+    kept = 0
+    units_of: dict[str, list[tuple[Key, int]]] = defaultdict(list)
+    for g in prep.groups:
+        key = (g.type_index, g.firm, g.gender)
+        units_of[g.firm] += [(key, g.occupied)] * len(g.units)
+    for fid, units in units_of.items():
+        budget = instance.firm_by_id[fid].budget_fen
+        if budget is None or sum(types[k[0]].rent_fen for k, _ in units) <= budget:
+            chosen = list(range(len(units)))
+        else:
+            chosen = _knapsack([(types[k[0]].rent_fen, occ) for k, occ in units], budget)
+        for i in chosen:
+            key, occ = units[i]
+            if occ > 0:
+                counts[key] += 1
+                kept += occ
+    total = prep.fixed_displaced + sum(g.occupied * len(g.units) for g in prep.groups)
+    return total - kept, dict(counts)
