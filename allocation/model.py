@@ -170,6 +170,18 @@ class Model:
     tight: tuple[Any, ...] = ()
     z: dict[int, Any] = field(default_factory=dict)  # compact: pool units of each type
     granted: dict[tuple[str, str], list[Term]] = field(default_factory=dict)  # beds per firm, gender
+    budget_row: Any = None  # displaced_workers <= budget (the caller's, or search_moves')
+    max_displaced: int | None = None  # the caller's budget
+
+
+def set_moves_budget(model: Model, budget: int | None) -> None:
+    """Displaced workers at most ``budget`` (None: the caller's budget, if any) from now on."""
+    const = model.levels["displaced_workers"][1]
+    if budget is None:
+        budget = model.max_displaced
+    elif model.max_displaced is not None:
+        budget = min(budget, model.max_displaced)
+    model.budget_row.SetLb(-model.solver.infinity() if budget is None else const - budget)
 
 
 def tighten(model: Model, values: list[float]) -> list[float]:
@@ -390,11 +402,11 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
                 ct.SetCoefficient(k, 1)
             ct.SetCoefficient(holder, -1)
         level_exprs["displaced_workers"] = (displaced, const)
-        if max_displaced is not None:
-            # the moves budget: const - sum(occupied x keep) <= max_displaced
-            ct = solver.Constraint(const - max_displaced, inf)
-            for k, c in displaced:
-                ct.SetCoefficient(k, -c)
+        # the moves budget: const - sum(occupied x keep) <= max_displaced (a free row without
+        # one: search_moves tightens it to find plans with fewer moves)
+        budget_row = solver.Constraint(-inf if max_displaced is None else const - max_displaced, inf)
+        for k, c in displaced:
+            budget_row.SetCoefficient(k, -c)
     if levels >= 3:
         pairs: list[Term] = []
         for (fid, b), vs in building_terms.items():
@@ -416,6 +428,9 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
     model = Model(solver, detailed, x, y, u, keep, level_exprs, solver.variables(),
                   [t.aggregate for t in types], upper)
     model.tight = (tight_bands, tight_empty, tight_pairs, tight_keep)
+    if levels >= 2 or max_displaced is not None:
+        model.budget_row = budget_row
+        model.max_displaced = max_displaced
     model.z = z
     model.granted = dict(granted)
     return model
@@ -462,36 +477,21 @@ def _expr_value(terms: list[Term], const: float, values: dict[int, float]) -> fl
     return const + sum(c * values[v.index()] for v, c in terms)
 
 
-def _weighted_objective(model: Model, first: str, second: str) -> float:
-    """Minimise K x ``first`` + ``second`` with K above any value of ``second``: integer
-    coefficients, and any solution better than one with first = v has first <= v."""
-    k = model.upper.get(second, 0.0) + 1.0
-    obj = model.solver.Objective()
-    obj.Clear()
-    t1, c1 = model.levels[first]
-    t2, c2 = model.levels[second]
-    for v, c in t1:
-        obj.SetCoefficient(v, obj.GetCoefficient(v) + k * c)
-    for v, c in t2:
-        obj.SetCoefficient(v, obj.GetCoefficient(v) + c)
-    obj.SetOffset(k * c1 + c2)
-    obj.SetMinimization()
-    return k
-
-
 def level_value(model: Model, name: str, values: list[float]) -> int:
     """The integer value of level ``name`` at ``values`` (tolerant of solver round-off)."""
     terms, const = model.levels[name]
     return int(math.floor(_expr_value(terms, const, dict(enumerate(values))) + 1e-6))
 
 
-def hold_level(model: Model, name: str, value: int) -> None:
-    """Constrain level ``name`` to at most ``value`` from now on (levels are integers)."""
+def hold_level(model: Model, name: str, value: int) -> Any:
+    """Constrain level ``name`` to at most ``value`` from now on (levels are integers); returns
+    the row (``row.SetUb(solver.infinity())`` lets go again)."""
     solver = model.solver
     terms, const = model.levels[name]
     ct = solver.Constraint(-solver.infinity(), value + 0.5 - const)
     for v, c in terms:
         ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+    return ct
 
 
 def _scip_params() -> Any:
@@ -504,19 +504,16 @@ def _scip_params() -> Any:
 def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS,
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
-                 polish: Callable[[str, list[float], float], list[float]] | None = None,
-                 weighted_second: bool = False,
+                 second: Callable[[int, list[float], float, bool], tuple[list[float], int]] | None = None,
                  ) -> tuple[list[float] | None, list[LevelResult]]:
     """Solve the levels in order, each with the previous ones held at their values.
 
     ``improve`` may replace level 1's solution by one at least as good on level 1 before level
     2 starts from it (later levels are then held to the improved value).
 
-    ``weighted_second`` solves level 2 as K x level 1 + level 2 *without* the level-1
-    constraint, starting from level 1's solution: on large parks SCIP finds almost nothing
-    inside the thin set "penalty <= v", but readily improves the weighted objective, and any
-    improvement keeps penalty <= v. ``polish`` (LNS) then continues on level 2 with the
-    constraint in place. Returns the variable values of the last solved level (None if even
+    ``second(v, values, until, v_proven)`` (larger parks) replaces SCIP's own level-2 solve, where SCIP
+    finds almost nothing inside the thin set "penalty <= v" (see :mod:`allocation.lns`); it
+    returns the best values with penalty <= v and a proven floor on level 2. Returns the variable values of the last solved level (None if even
     level 1 found nothing) and what was proven per level. Time is shared: level 1 gets most of
     it; a level that is proven quickly leaves its time to the next. ``control`` carries the
     deadline, the stop request (which interrupts SCIP) and the progress reports.
@@ -524,7 +521,7 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     solver = model.solver
     params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.6, 2: 0.5} if polish is None else {0: 0.58, 1: 0.75, 2: 0.5}
+    shares = {0: 0.65, 1: 0.6, 2: 0.5} if second is None else {0: 0.58, 1: 0.75, 2: 0.5}
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)
@@ -542,55 +539,40 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
         control.start_level(name)
         share = 1.0 if i == len(names) - 1 else shares.get(i, 0.5)
         level_end = now + remaining * share
-        scip_share = 0.25 if polish is not None and i == 1 else 1.0  # the rest for polish()
-        solver.SetTimeLimit(max(50, int(remaining * share * scip_share * 1000)))
-        weighted = weighted_second and i == 1
-        k = _weighted_objective(model, names[0], name) if weighted else 0.0
-        if not weighted:
-            _set_objective(model, name)
-        solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
+        searched = second is not None and i == 1
         if values is not None:
             values = tighten(model, values) if improve is None or i != 1 else improve(values)
             if i == 1 and results and level_value(model, names[0], values) < results[0].value:
                 first = results[0]  # improve() lowered level 1 itself: hold later levels to it
                 first.value = level_value(model, names[0], values)
                 first.proven = first.bound > first.value - 1 + 1e-6
-                if not weighted:
-                    hold_level(model, names[0], first.value)
             report(values, i - 1 if i else 0)
-            solver.SetHint(model.all_vars, values)
-        previous = values
-        with control.watching(solver):
-            status = solver.Solve(params)
-        took = time.monotonic() - now
-        if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-            break  # keep the previous level's solution
-        values = [v.solution_value() for v in model.all_vars]
-        best = solver.Objective().BestBound()
-        if weighted:
-            if previous is not None and (
-                (level_value(model, names[0], values), level_value(model, name, values))
-                > (level_value(model, names[0], previous), level_value(model, name, previous))
-            ):
-                values = previous  # SCIP lost the hint and did worse: keep the hint
-            results[0].value = min(results[0].value, level_value(model, names[0], values))
+        if i == 1 and not searched:
             hold_level(model, names[0], results[0].value)
-            # level 2 >= weighted bound - K x v1 holds for plans with the optimal level 1
-            bound = best - k * results[0].value if results[0].proven and math.isfinite(best) else -math.inf
+        if searched:
+            assert values is not None and second is not None
+            values, floor = second(results[0].value, values, level_end, results[0].proven)
+            hold_level(model, names[0], results[0].value)
+            bound = float(floor)
         else:
+            _set_objective(model, name)
+            solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
+            solver.SetTimeLimit(max(50, int(remaining * share * 1000)))
+            if values is not None:
+                solver.SetHint(model.all_vars, values)
+            with control.watching(solver):
+                status = solver.Solve(params)
+            if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+                break  # keep the previous level's solution
+            values = [v.solution_value() for v in model.all_vars]
+            best = solver.Objective().BestBound()
             bound = best if math.isfinite(best) else -math.inf
         ivalue = level_value(model, name, values)
         proven = bound > ivalue - 1 + 1e-6
-        if polish is not None and i == 1 and not proven and not control.done():
-            report(values, i)
-            values = polish(name, values, level_end)
-            ivalue = level_value(model, name, values)
-            proven = bound > ivalue - 1 + 1e-6
-            took = time.monotonic() - now
-        results.append(LevelResult(name, ivalue, bound, proven, took))
+        results.append(LevelResult(name, ivalue, bound, proven, time.monotonic() - now))
         report(values, i)
-        if i < len(names) - 1 and not (weighted_second and i == 0):
-            hold_level(model, name, ivalue)  # (in weighted mode level 1 is held after level 2's solve)
+        if i != 0 and i < len(names) - 1:
+            hold_level(model, name, ivalue)
     return values, results
 
 

@@ -19,7 +19,7 @@ from .control import Control, Progress, Stop
 from .explain import explain
 from .greedy import greedy_leases
 from .instance import Instance
-from .lns import polish
+from .lns import second_level
 from .model import (
     FULL_MODEL_MAX_COLUMNS,
     Key,
@@ -301,15 +301,25 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         moved = keep_residents(instance, prep, moved)
         return values_from_counts(model, moved if within_budget(moved) else counts, vals)
 
-    def polish_level(name: str, vals: list[float], until: float) -> list[float]:
-        vals, _ = polish(model, prep, name, vals, until, control)
-        return vals
+    def start_for(moves_budget: int) -> list[float] | None:
+        """The LP relaxation under the budget, rounded, residents kept: a start within it."""
+        b = moves_budget if budget is None else min(budget, moves_budget)
+        rounded = rounded_start(instance, prep, max(0.3, 0.1 * control.left()), pack_pool, b, control)
+        if rounded is None:
+            return None
+        counts = keep_residents(instance, prep, rounded[0])
+        if displaced_of_counts(prep, counts) > b:
+            return None
+        return values_from_counts(model, counts, [0.0] * len(model.all_vars))
 
-    # SCIP proves the second level on small parks if left alone; LNS only pays on larger ones
-    use_polish = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
+    def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
+        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven)
+
+    # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
+    # found by solving level 1 under moves budgets, then LNS
+    larger = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
     values, results = solve_levels(model, control, hint=hint, improve=improve,
-                                   polish=polish_level if use_polish else None,
-                                   weighted_second=use_polish)
+                                   second=second if larger else None)
 
     if values is not None and results:
         counts, needs = counts_from_model(model, values)

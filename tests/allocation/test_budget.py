@@ -221,3 +221,29 @@ def test_stop_before_anything_still_gives_a_valid_plan_within_the_budget() -> No
     plan = solve(inst, 10, stop=lambda: True)
     check(inst, plan)
     assert plan["status"] == "feasible" and plan["objective"]["displaced_workers"] <= 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_units=5, max_firms=2))
+def test_budget_descent_finds_plans_and_proves_floors_against_brute_force(data: dict[str, Any]) -> None:
+    """Level 2 by level-1 solves under budgets: the plan keeps the target penalty, its moves are
+    at least the true fewest, and the proven floor is at most the true fewest."""
+    from allocation.control import Control
+    from allocation.lns import budget_descent
+    from allocation.model import build_model, level_value, set_level_objective
+
+    inst = parse_instance(data)
+    keys = all_plans(inst)
+    prep = prepare(inst)
+    model = build_model(inst, prep, compact=True)
+    set_level_objective(model, "shortfall_penalty")
+    assert model.solver.Solve() == 0  # optimal
+    values = [v.solution_value() for v in model.all_vars]
+    target = level_value(model, "shortfall_penalty", values)
+    fewest = fewest_moves(inst, prep)[0]
+    best, floor = budget_descent(model, Control(time.monotonic(), time.monotonic() + 10), target, values, fewest,
+                                 time.monotonic() + 10)
+    truth = min(k[1] for k in keys if k[0] <= target)
+    assert level_value(model, "shortfall_penalty", best) <= target
+    assert floor <= truth <= level_value(model, "displaced_workers", best)
+    assert level_value(model, "displaced_workers", best) == truth  # tiny parks: solved to the end
