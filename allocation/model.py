@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -576,12 +577,32 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     return values, results
 
 
-def lp_bound(instance: Instance, prep: Prep | None = None, compact: bool = True) -> float:
-    """LP relaxation of the first objective (GLOP): a valid lower bound on shortfall_penalty."""
+def lp_bound(instance: Instance, prep: Prep | None = None, compact: bool = True,
+             max_displaced: int | None = None) -> float:
+    """LP relaxation of the first objective (GLOP): a valid lower bound on shortfall_penalty
+    (under the moves budget ``max_displaced``, if any)."""
     prep = prep or prepare(instance)
-    model = build_model(instance, prep, compact=compact, relax=True, backend="GLOP", levels=1)
+    model = build_model(instance, prep, compact=compact, relax=True, backend="GLOP", levels=1,
+                        max_displaced=max_displaced)
     _set_objective(model, "shortfall_penalty")
     status = model.solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:  # pragma: no cover
         raise RuntimeError(f"GLOP status {status}")
     return float(model.solver.Objective().Value())
+
+
+def lp_moves_bound(instance: Instance, penalty: int, prep: Prep | None = None,
+                   max_displaced: int | None = None, seconds: float | None = None,
+                   control: Control | None = None) -> float:
+    """LP relaxation of 'fewest moves among plans with shortfall_penalty <= ``penalty``' (GLOP):
+    a valid lower bound on displaced_workers at that penalty; -inf if GLOP ran out of time."""
+    prep = prep or prepare(instance)
+    model = build_model(instance, prep, compact=True, relax=True, backend="GLOP", levels=2,
+                        max_displaced=max_displaced)
+    hold_level(model, "shortfall_penalty", penalty)
+    _set_objective(model, "displaced_workers")
+    if seconds is not None:
+        model.solver.SetTimeLimit(max(100, int(seconds * 1000)))
+    with control.watching(model.solver) if control is not None else nullcontext():
+        status = model.solver.Solve()
+    return float(model.solver.Objective().Value()) if status == pywraplp.Solver.OPTIMAL else -math.inf

@@ -28,9 +28,8 @@ from .model import (
     Prep,
     build_model,
     full_model_columns,
-    hold_level,
+    lp_moves_bound,
     prepare,
-    set_level_objective,
     solve_levels,
     values_from_counts,
 )
@@ -210,20 +209,6 @@ def counts_of_leases(prep: Prep, leases: list[dict[str, Any]]) -> dict[Key, int]
     return dict(counts)
 
 
-def _level2_lp_bound(instance: Instance, prep: Prep, penalty: int, budget: int | None,
-                     control: Control, seconds: float) -> float:
-    """LP relaxation of 'fewest moves among plans with penalty <= ``penalty``' (GLOP, compact
-    model): a valid lower bound on displaced_workers at that penalty; -inf if out of time."""
-    model = build_model(instance, prep, compact=True, relax=True, backend="GLOP", levels=2,
-                        max_displaced=budget)
-    hold_level(model, "shortfall_penalty", penalty)
-    set_level_objective(model, "displaced_workers")
-    model.solver.SetTimeLimit(max(100, int(seconds * 1000)))
-    with control.watching(model.solver):
-        status = model.solver.Solve()
-    return float(model.solver.Objective().Value()) if status == pywraplp.Solver.OPTIMAL else -math.inf
-
-
 FROM_INSTANCE = "instance"
 
 
@@ -373,6 +358,6 @@ def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[L
     if up(db) < moves and not (len(results) > 1 and results[1].proven):
         seconds = t0 + limit - time.monotonic() - 0.5 - 1e-4 * len(instance.units)
         if seconds > 0.2 and not control.stop_requested():
-            db = max(db, _level2_lp_bound(instance, prep, penalty, budget, control, seconds))
+            db = max(db, lp_moves_bound(instance, penalty, prep, budget, seconds, control))
     out["displaced_workers"] = min(up(db), moves)
     return out
