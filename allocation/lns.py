@@ -21,7 +21,16 @@ from typing import Any, Callable
 from ortools.linear_solver import pywraplp
 
 from .control import Control
-from .model import Model, Prep, _expr_value, _set_objective, hold_level, level_value, set_moves_budget
+from .model import (
+    Model,
+    Prep,
+    expr_value,
+    hold_level,
+    level_value,
+    set_level_objective,
+    set_moves_budget,
+    weighted_objective,
+)
 
 FirmGender = tuple[str, str]
 
@@ -60,7 +69,7 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
         for a in kinds:
             users[a].append(fs)
     terms, const = model.levels[name]
-    _set_objective(model, name)
+    set_level_objective(model, name)
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
     solver.SetSolverSpecificParametersAsString("")
@@ -71,7 +80,7 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
             v.SetBounds(x, x)
 
     best = list(values)
-    best_val = _expr_value(terms, const, {i: x for i, x in enumerate(best)})
+    best_val = expr_value(terms, const, {i: x for i, x in enumerate(best)})
     for fs in owned:
         fix(fs, best)
     iterations = 0
@@ -101,7 +110,7 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
             iterations += 1
             if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
                 vals = [v.solution_value() for v in model.all_vars]
-                val = _expr_value(terms, const, {i: x for i, x in enumerate(vals)})
+                val = expr_value(terms, const, {i: x for i, x in enumerate(vals)})
                 if val < best_val - 0.5:
                     best, best_val = vals, val
                     if control is not None:
@@ -154,7 +163,7 @@ def weighted_descent(model: Model, control: Control, target: int, values: list[f
     left = min(until, control.deadline) - time.monotonic()
     if left < 0.3 or control.done():
         return values, False
-    _weighted_objective(model)
+    weighted_objective(model)
     solver.SetHint(model.all_vars, values)
     solver.SetTimeLimit(max(100, int(left * 1000)))
     params = pywraplp.MPSolverParameters()
@@ -204,7 +213,7 @@ def budget_descent(model: Model, control: Control, target: int, values: list[flo
     best, lo = values, floor
     found = [values]  # plans within some budget, to start the next solve from
     failed = -1  # largest budget tried without an answer either way
-    _set_objective(model, "shortfall_penalty")
+    set_level_objective(model, "shortfall_penalty")
     try:
         while True:
             hi = moves(best)
@@ -243,18 +252,3 @@ def budget_descent(model: Model, control: Control, target: int, values: list[flo
     finally:
         set_moves_budget(model, None)
     return best, lo
-
-
-def _weighted_objective(model: Model) -> None:
-    """Minimise K x penalty + displaced with K above any number of displaced workers."""
-    k = model.upper["displaced_workers"] + 1.0
-    obj = model.solver.Objective()
-    obj.Clear()
-    t1, c1 = model.levels["shortfall_penalty"]
-    t2, c2 = model.levels["displaced_workers"]
-    for v, c in t1:
-        obj.SetCoefficient(v, obj.GetCoefficient(v) + k * c)
-    for v, c in t2:
-        obj.SetCoefficient(v, obj.GetCoefficient(v) + c)
-    obj.SetOffset(k * c1 + c2)
-    obj.SetMinimization()

@@ -19,7 +19,7 @@ from ortools.linear_solver import pywraplp
 
 from .control import Control
 from .instance import Instance
-from .model import Key, Prep, _set_objective, build_model
+from .model import Key, Prep, set_objective, build_model
 from .plan import short_penalty
 
 
@@ -33,7 +33,7 @@ def lp_floor_counts(instance: Instance, prep: Prep, seconds: float,
     tiebreak = seconds >= 5e-4 * len(instance.units)
     model = build_model(instance, prep, compact=True, relax=True, backend="GLOP",
                         levels=2 if tiebreak else 1, max_displaced=max_displaced)
-    slack = _set_objective(model, "shortfall_penalty", "displaced_workers" if tiebreak else None)
+    slack = set_objective(model, "shortfall_penalty", "displaced_workers" if tiebreak else None)
     model.solver.SetTimeLimit(max(100, int(seconds * 1000)))
     with (control.watching(model.solver) if control else nullcontext()):
         status = model.solver.Solve()
