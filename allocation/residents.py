@@ -19,6 +19,7 @@ Costs per unit: a unit of a resident group kept by its holder saves its head-cou
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from typing import Any
 
@@ -26,6 +27,7 @@ from ortools.graph.python import min_cost_flow
 
 from .instance import Instance
 from .model import Key, Prep
+from .plan import short_penalty
 
 Demand = tuple[str, str, int | None]  # firm, gender, rent (only for firms with a budget)
 
@@ -216,3 +218,68 @@ def fewest_moves(instance: Instance, prep: Prep) -> tuple[int, dict[Key, int]]:
                 kept += occ
     total = prep.fixed_displaced + sum(g.occupied * len(g.units) for g in prep.groups)
     return total - kept, dict(counts)
+
+
+def fit_budget(instance: Instance, prep: Prep, counts: dict[Key, int], budget: int) -> dict[Key, int] | None:
+    """Counts displacing at most ``budget``, close to ``counts``; None if this repair fails.
+
+    Gives holders back their fullest lost units first: from the type's free units, else from
+    the (firm, gender) holding a unit of that type that is not its own resident unit and loses
+    least penalty by it (a holder never gains beyond its rent budget). A rounded LP under a
+    budget overshoots it a little (rounding down takes kept units away); this brings it back so
+    SCIP starts near the LP optimum instead of from the fewest-moves plan."""
+    types = prep.types
+    out = {k: n for k, n in counts.items() if n > 0}
+    own: dict[Key, list[int]] = defaultdict(list)
+    for g in prep.groups:
+        own[g.type_index, g.firm, g.gender] += [g.occupied] * len(g.units)
+    for occ in own.values():
+        occ.sort(reverse=True)
+    used: dict[int, int] = defaultdict(int)
+    granted: dict[tuple[str, str], int] = defaultdict(int)
+    rent: dict[str, int] = defaultdict(int)
+    holders: dict[int, set[Key]] = defaultdict(set)
+    for (ti, fid, s), n in out.items():
+        used[ti] += n
+        granted[fid, s] += n * types[ti].beds
+        rent[fid] += n * types[ti].rent_fen
+        holders[ti].add((ti, fid, s))
+    displaced = displaced_of_counts(prep, out)
+    heap = [(-occ[out.get(key, 0)], key) for key, occ in own.items() if out.get(key, 0) < len(occ)]
+    heapq.heapify(heap)
+
+    def loss(key: Key) -> int:
+        ti, fid, s = key
+        f = instance.firm_by_id[fid]
+        d, got = f.demand[s], granted[fid, s]
+        return f.priority * (short_penalty(d, d - got + types[ti].beds) - short_penalty(d, d - got))
+
+    while displaced > budget and heap:
+        neg, key = heapq.heappop(heap)
+        ti, h, s = key
+        t = types[ti]
+        firm = instance.firm_by_id[h]
+        if firm.budget_fen is not None and rent[h] + t.rent_fen > firm.budget_fen:
+            continue
+        if used[ti] >= len(t.units):  # take a unit of this type from someone it is not home to
+            takers = [k for k in holders[ti] if k != key and out.get(k, 0) > len(own.get(k, []))]
+            if not takers:
+                continue
+            taker = min(takers, key=lambda k: (loss(k), k))
+            out[taker] -= 1
+            granted[taker[1], taker[2]] -= t.beds
+            rent[taker[1]] -= t.rent_fen
+            used[ti] -= 1
+            if not out[taker]:
+                del out[taker]
+                holders[ti].discard(taker)
+        n = out.get(key, 0)
+        out[key] = n + 1
+        holders[ti].add(key)
+        used[ti] += 1
+        granted[h, s] += t.beds
+        rent[h] += t.rent_fen
+        displaced += neg  # neg = -occupied of the unit given back
+        if n + 1 < len(own[key]):
+            heapq.heappush(heap, (-own[key][n + 1], key))
+    return out if displaced <= budget else None

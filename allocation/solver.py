@@ -43,7 +43,7 @@ from .plan import (
     sorted_leases,
 )
 from .moves import improve_by_moves
-from .residents import displaced_of_counts, fewest_moves, keep_residents
+from .residents import displaced_of_counts, fewest_moves, fit_budget, keep_residents
 from .rounding import greedy_fill, rounded_start
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -263,6 +263,14 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     for extra in starts or []:
         consider("start", extra)
 
+    def within_budget_or_repaired(counts: dict[Key, int], limit: int | None) -> dict[Key, int] | None:
+        """Residents kept as far as the counts allow; over ``limit``, repaired and refilled."""
+        counts = keep_residents(instance, prep, counts)
+        if limit is None or displaced_of_counts(prep, counts) <= limit:
+            return counts
+        fitted = fit_budget(instance, prep, counts, limit)
+        return None if fitted is None else greedy_fill(instance, prep, fitted)
+
     model = build_model(instance, prep, compact=compact, max_displaced=budget)
     lp_bound_value = -math.inf
     start: dict[Key, int] | None = None
@@ -272,8 +280,9 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         if rounded is not None:
             lp_bound_value = rounded[1]
             control.improved(bound={"shortfall_penalty": max(0, math.ceil(lp_bound_value - 1e-6))})
-            start = keep_residents(instance, prep, rounded[0])
-            consider("lp-rounding", realize(instance, prep, start))
+            start = within_budget_or_repaired(rounded[0], budget)
+            if start is not None:
+                consider("lp-rounding", realize(instance, prep, start))
     hint = values_from_counts(model, counts_of_leases(prep, best["leases"]), [0.0] * len(model.all_vars))
 
     def within_budget(counts: dict[Key, int]) -> bool:
@@ -292,10 +301,8 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         rounded = rounded_start(instance, prep, max(0.3, 0.1 * control.left()), pack_pool, b, control)
         if rounded is None:
             return None
-        counts = keep_residents(instance, prep, rounded[0])
-        if displaced_of_counts(prep, counts) > b:
-            return None
-        return values_from_counts(model, counts, [0.0] * len(model.all_vars))
+        counts = within_budget_or_repaired(rounded[0], b)
+        return None if counts is None else values_from_counts(model, counts, [0.0] * len(model.all_vars))
 
     def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
         return second_level(model, prep, control, target, vals, fewest, until, start_for, proven)

@@ -247,3 +247,24 @@ def test_budget_descent_finds_plans_and_proves_floors_against_brute_force(data: 
     assert level_value(model, "shortfall_penalty", best) <= target
     assert floor <= truth <= level_value(model, "displaced_workers", best)
     assert level_value(model, "displaced_workers", best) == truth  # tiny parks: solved to the end
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_units=8, max_firms=3), st.integers(0, 20))
+def test_fit_budget_gives_valid_counts_within_the_budget(data: dict[str, Any], budget: int) -> None:
+    """The repair of an over-budget start: valid leases, within the budget whenever it succeeds,
+    and it succeeds from the greedy plan whenever the budget is at least the fewest moves and
+    the displaced residents can be given back (here: checked only for validity and the budget)."""
+    from allocation import greedy_leases
+    from allocation.residents import displaced_of_counts, fit_budget
+    from allocation.solver import counts_of_leases, realize
+
+    inst = parse_instance(data)
+    prep = prepare(inst)
+    counts = counts_of_leases(prep, greedy_leases(inst))
+    fitted = fit_budget(inst, prep, counts, budget)
+    if fitted is None:
+        return
+    leases = realize(inst, prep, fitted)
+    assert lease_problems(inst, leases) == []
+    assert recompute_objective(inst, leases)["displaced_workers"] == displaced_of_counts(prep, fitted) <= budget
