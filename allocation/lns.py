@@ -244,7 +244,11 @@ def budget_descent(model: Model, control: Control, target: int, values: list[flo
                     best = vals
                     control.improved({"shortfall_penalty": penalty(vals), "displaced_workers": moves(vals)})
                     continue
-            if status == pywraplp.Solver.INFEASIBLE or (math.isfinite(bound) and bound > target + 1e-6 * max(1, target)):
+            # a proof only from a solve that ended normally (SCIP's "infinity" is 1e20, finite)
+            proved = status == pywraplp.Solver.INFEASIBLE or (
+                status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
+                and abs(bound) < 1e19 and bound > target + 1e-6 * max(1, target))
+            if proved:
                 lo = budget + 1  # no plan with <= budget moves reaches the target
                 control.improved(bound={"displaced_workers": lo})
             else:
