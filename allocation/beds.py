@@ -9,8 +9,9 @@ Input (``"format": "firm-beds/1"``)::
      "time_limit_s": 10}
 
 ``units`` are the firm's leases with the lease's gender; beds are numbered 1..beds. ``shift`` is
-``"day"`` (default) or ``"night"``; ``roommates`` (optional) names workers asked to share a
-unit; ``current`` (optional) is the worker's bed now.
+``"day"`` (default), ``"night"`` or ``"rotating"`` (a rotating worker may share a unit with
+either shift: only day and night workers together make a unit mixed); ``roommates``
+(optional) names workers asked to share a unit; ``current`` (optional) is the worker's bed now.
 
 Hard: a worker only in a unit of their gender, at most ``beds`` workers per unit, one bed per
 worker. Objectives, in strict order (folded into one weighted sum whose weights make it exactly
@@ -25,24 +26,30 @@ CP-SAT fits here (unlike the first stage): the model is small per firm and logic
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
+from .instance import InstanceError, _gender, _list, _number, _obj, _required, _string, _whole
+
 BEDS_FORMAT = "firm-beds/1"
 BEDS_PLAN_FORMAT = "firm-beds-plan/1"
-SHIFTS = ("day", "night")
+SHIFTS = ("day", "night", "rotating")
+# The rule for rotating shifts: a rotating worker may share a unit with either shift, so a unit
+# is "mixed" only when it houses both a day worker and a night worker.
+CLASHING_SHIFTS = frozenset({"day", "night"})
+
+# Bad beds input is an InstanceError like bad first-stage input (one validation path, the same
+# field readers); the old name stays for callers.
+BedsError = InstanceError
 
 
-class BedsError(ValueError):
-    """Bad beds input, naming the field (``workers[2].shift``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}" if field else message)
+def mixes(shifts: set[str]) -> bool:
+    """A unit whose workers have these shifts mixes day and night (rotating mixes with neither)."""
+    return CLASHING_SHIFTS <= shifts
 
 
 @dataclass(slots=True)
@@ -69,84 +76,59 @@ class BedsInput:
     time_limit_s: float | None
 
 
-def _whole(v: Any, where: str, minimum: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise BedsError(where, f"must be a whole number >= {minimum}")
-    return v
-
-
-def _str(v: Any, where: str) -> str:
-    if not isinstance(v, str) or not v.strip():
-        raise BedsError(where, "must be a non-empty string")
-    return v
-
-
 def parse_beds_input(data: Any) -> BedsInput:
-    if not isinstance(data, dict):
-        raise BedsError("input", "must be an object")
+    """Validate a ``firm-beds/1`` input; raise :class:`InstanceError` naming the field."""
+    data = _obj(data, "input")
     if data.get("format") != BEDS_FORMAT:
-        raise BedsError("format", f'must be "{BEDS_FORMAT}"')
-    raw_units = data.get("units")
-    if not isinstance(raw_units, list):
-        raise BedsError("units", "must be a list")
+        raise InstanceError("format", f'must be "{BEDS_FORMAT}", got {json.dumps(data.get("format"))}')
     units: list[BedUnit] = []
-    for i, u in enumerate(raw_units):
+    for i, u in enumerate(_list(_required(data, "units", ""), "units")):
         w = f"units[{i}]"
-        if not isinstance(u, dict):
-            raise BedsError(w, "must be an object")
-        uid = _str(u.get("id"), f"{w}.id")
+        u = _obj(u, w)
+        uid = _string(_required(u, "id", w), f"{w}.id")
         if any(x.id == uid for x in units):
-            raise BedsError(f"{w}.id", f'duplicate unit "{uid}"')
-        if u.get("gender") not in ("male", "female"):
-            raise BedsError(f"{w}.gender", 'must be "male" or "female"')
-        units.append(BedUnit(uid, u["gender"], _whole(u.get("beds"), f"{w}.beds", 1)))
+            raise InstanceError(f"{w}.id", f'duplicate unit "{uid}"')
+        gender = _gender(u.get("gender"), f"{w}.gender", nullable=False)
+        units.append(BedUnit(uid, gender, _whole(_required(u, "beds", w), f"{w}.beds", 1)))  # type: ignore[arg-type]
     by_id = {u.id: u for u in units}
-    raw_workers = data.get("workers")
-    if not isinstance(raw_workers, list):
-        raise BedsError("workers", "must be a list")
     workers: list[Worker] = []
     ids: set[str] = set()
     beds_taken: dict[tuple[str, int], str] = {}
-    for i, r in enumerate(raw_workers):
+    for i, r in enumerate(_list(_required(data, "workers", ""), "workers")):
         w = f"workers[{i}]"
-        if not isinstance(r, dict):
-            raise BedsError(w, "must be an object")
-        wid = _str(r.get("id"), f"{w}.id")
+        r = _obj(r, w)
+        wid = _string(_required(r, "id", w), f"{w}.id")
         if wid in ids:
-            raise BedsError(f"{w}.id", f'duplicate worker "{wid}"')
+            raise InstanceError(f"{w}.id", f'duplicate worker "{wid}"')
         ids.add(wid)
-        if r.get("gender") not in ("male", "female"):
-            raise BedsError(f"{w}.gender", 'must be "male" or "female"')
+        gender = _gender(r.get("gender"), f"{w}.gender", nullable=False)
         shift = r.get("shift", "day")
         if shift not in SHIFTS:
-            raise BedsError(f"{w}.shift", 'must be "day" or "night"')
+            raise InstanceError(f"{w}.shift", 'must be "day", "night" or "rotating"')
         mates = r.get("roommates", [])
         if not isinstance(mates, list) or not all(isinstance(m, str) for m in mates):
-            raise BedsError(f"{w}.roommates", "must be a list of worker ids")
+            raise InstanceError(f"{w}.roommates", "must be a list of worker ids")
         current = None
         if r.get("current") is not None:
-            c = r["current"]
-            if not isinstance(c, dict):
-                raise BedsError(f"{w}.current", "must be an object")
-            cu = _str(c.get("unit"), f"{w}.current.unit")
+            c = _obj(r["current"], f"{w}.current")
+            cu = _string(c.get("unit"), f"{w}.current.unit")
             bed = _whole(c.get("bed"), f"{w}.current.bed", 1)
             if cu in by_id:  # a bed outside the firm's units now simply cannot be kept
                 if bed > by_id[cu].beds:
-                    raise BedsError(f"{w}.current.bed", f"unit {cu} has {by_id[cu].beds} beds")
+                    raise InstanceError(f"{w}.current.bed", f"unit {cu} has {by_id[cu].beds} beds")
                 if (cu, bed) in beds_taken:
-                    raise BedsError(f"{w}.current.bed", f"bed {bed} of {cu} is also {beds_taken[cu, bed]}'s")
+                    raise InstanceError(f"{w}.current.bed", f"bed {bed} of {cu} is also {beds_taken[cu, bed]}'s")
                 beds_taken[cu, bed] = wid
             current = (cu, bed)
-        workers.append(Worker(wid, r["gender"], shift, list(mates), current))
+        workers.append(Worker(wid, gender, shift, list(mates), current))  # type: ignore[arg-type]
     for i, wk in enumerate(workers):
         for j, m in enumerate(wk.roommates):
             if m not in ids or m == wk.id:
-                raise BedsError(f"workers[{i}].roommates[{j}]", f'unknown worker "{m}"')
+                raise InstanceError(f"workers[{i}].roommates[{j}]", f'unknown worker "{m}"')
     limit = data.get("time_limit_s")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0):
-        raise BedsError("time_limit_s", "must be a number > 0")
+    time_limit = None if limit is None else _number(limit, "time_limit_s", 0.0, strict=True)
     firm = data.get("firm")
-    return BedsInput(firm if isinstance(firm, str) else None, units, workers, limit)
+    return BedsInput(firm if isinstance(firm, str) else None, units, workers, time_limit)
 
 
 def assign_beds(data: Any, time_limit_s: float | None = None) -> dict[str, Any]:
@@ -177,7 +159,7 @@ def assign_beds(data: Any, time_limit_s: float | None = None) -> dict[str, Any]:
         inside = [x[i, j] for i in range(n) if (i, j) in x]
         m.add(sum(inside) <= u.beds)
         has = {}
-        for s in SHIFTS:
+        for s in CLASHING_SHIFTS:
             has[s] = m.new_bool_var("")
             for i in range(n):
                 if (i, j) in x and workers[i].shift == s:
@@ -253,13 +235,14 @@ def greedy_units(inp: BedsInput) -> dict[int, int]:
     units, workers = inp.units, inp.workers
     uix = {u.id: j for j, u in enumerate(units)}
     room = [u.beds for u in units]
-    shifts: list[set[str]] = [set() for _ in units]
+    shifts: list[set[str]] = [set() for _ in units]  # day/night only: rotating clashes with neither
     out: dict[int, int] = {}
 
     def put(i: int, j: int) -> None:
         out[i] = j
         room[j] -= 1
-        shifts[j].add(workers[i].shift)
+        if workers[i].shift in CLASHING_SHIFTS:
+            shifts[j].add(workers[i].shift)
 
     for i, w in enumerate(workers):
         if w.current and w.current[0] in uix and units[uix[w.current[0]]].gender == w.gender:
@@ -287,6 +270,8 @@ def greedy_units(inp: BedsInput) -> dict[int, int]:
         cands = [j for j, u in enumerate(units) if u.gender == gender and room[j] >= need]
         if not cands:
             return None
+        if shift not in CLASHING_SHIFTS:  # rotating: any unit; fill started units first
+            return max(cands, key=lambda j: (j in prefer, bool(shifts[j]), -room[j], -j))
         return max(cands, key=lambda j: (j in prefer, shifts[j] == {shift}, not shifts[j],
                                          shifts[j] <= {shift}, -room[j], -j))
 
@@ -318,7 +303,7 @@ def _level_key(inp: BedsInput, unit_of: dict[int, int]) -> tuple[int, ...]:
     pairs = {tuple(sorted((w.id, m))) for w in inp.workers for m in w.roommates}
     split = sum(1 for a, b in pairs if a not in where or b not in where or where[a] != where[b])
     moved = sum(1 for w in inp.workers if w.current and where.get(w.id) != w.current[0])
-    return (len(inp.workers) - len(where), sum(len(v) > 1 for v in shifts.values()), split, moved)
+    return (len(inp.workers) - len(where), sum(mixes(v) for v in shifts.values()), split, moved)
 
 
 def beds_objective(inp: BedsInput, assignments: list[dict[str, Any]]) -> dict[str, int]:
@@ -333,7 +318,7 @@ def beds_objective(inp: BedsInput, assignments: list[dict[str, Any]]) -> dict[st
     moved = sum(1 for w in inp.workers if w.current and where.get(w.id) != w.current)
     return {
         "unassigned": sum(1 for w in inp.workers if w.id not in where),
-        "mixed_shift_units": sum(1 for s in shifts.values() if len(s) > 1),
+        "mixed_shift_units": sum(1 for s in shifts.values() if mixes(s)),
         "split_roommate_pairs": split,
         "moved_workers": moved,
     }

@@ -65,6 +65,7 @@ class Instance:
     firms: list[Firm]
     current: list[Current]
     time_limit_s: float | None = None
+    max_displaced_workers: int | None = None  # the moves budget (a hard rule), if any
     unit_by_id: dict[str, Unit] = field(default_factory=dict)
     firm_by_id: dict[str, Firm] = field(default_factory=dict)
     current_by_unit: dict[str, Current] = field(default_factory=dict)
@@ -259,7 +260,10 @@ def parse_instance(data: Any) -> Instance:
 
     limit = data.get("time_limit_s")
     time_limit = None if limit is None else _number(limit, "time_limit_s", 0.0, strict=True)
-    return Instance(units=units, firms=firms, current=current, time_limit_s=time_limit)
+    moves = data.get("max_displaced_workers")
+    budget = None if moves is None else _whole(moves, "max_displaced_workers", 0)
+    return Instance(units=units, firms=firms, current=current, time_limit_s=time_limit,
+                    max_displaced_workers=budget)
 
 
 def load_instance(path: str | Path) -> Instance:

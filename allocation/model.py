@@ -27,13 +27,15 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ortools.linear_solver import pywraplp
 
+from .control import Control
 from .instance import GENDERS, Instance, firm_accepts, unit_accepts
-from .plan import LEVELS, band_limits
+from .plan import BANDS, LEVELS, band_limits, short_penalty
 
 # Found on the benchmark: more frequent large-neighbourhood heuristics find better plans for
 # the first level within the same time; the bound is unaffected.
@@ -156,19 +158,43 @@ Term = tuple[Any, float]  # (variable, coefficient)
 
 @dataclass
 class Model:
+    """The MIP (or its LP relaxation) and what the heuristics need to read and steer it.
+
+    The public interface used outside this module: the variable maps ``x``, ``y``, ``u``,
+    ``z``, ``keep`` (to turn values into unit counts and back: :func:`values_from_counts`),
+    ``levels`` (each objective as terms + constant: :func:`level_value`,
+    :func:`set_level_objective`, :func:`hold_level`) and :func:`set_moves_budget`.
+    """
+
     solver: Any
-    detailed: set[str]
+    detailed: set[str]  # firms with one variable per building type
     x: dict[Key, Any]  # detailed firms: units of a building type
     y: dict[tuple[int, str, str], Any]  # aggregated firms: units of an aggregate type
     u: dict[Key, Any]  # aggregated firms: units of a type where they hold residents
-    keep: list[Any]  # per prep.groups
+    keep: list[Any]  # per prep.groups: units given back to their holder
     levels: dict[str, tuple[list[Term], float]]
     all_vars: list[Any]
     type_aggregate: list[int] = field(default_factory=list)
     upper: dict[str, float] = field(default_factory=dict)  # a cap on each level's value
-    tight: tuple[Any, ...] = ()
     z: dict[int, Any] = field(default_factory=dict)  # compact: pool units of each type
     granted: dict[tuple[str, str], list[Term]] = field(default_factory=dict)  # beds per firm, gender
+    budget_row: Any = None  # displaced_workers <= budget (the caller's, or budget_descent's)
+    max_displaced: int | None = None  # the caller's budget
+    # how each auxiliary variable follows from the unit counts (for tighten)
+    bands: list[tuple[int, list[Any], list[Term]]] = field(default_factory=list)
+    empties: list[tuple[int, Any, list[Term]]] = field(default_factory=list)
+    pairs: list[tuple[Any, list[Any]]] = field(default_factory=list)
+    keeps: list[tuple[Any, list[tuple[int, Any, int]]]] = field(default_factory=list)
+
+
+def set_moves_budget(model: Model, budget: int | None) -> None:
+    """Displaced workers at most ``budget`` (None: the caller's budget, if any) from now on."""
+    const = model.levels["displaced_workers"][1]
+    if budget is None:
+        budget = model.max_displaced
+    elif model.max_displaced is not None:
+        budget = min(budget, model.max_displaced)
+    model.budget_row.SetLb(-model.solver.infinity() if budget is None else const - budget)
 
 
 def tighten(model: Model, values: list[float]) -> list[float]:
@@ -189,19 +215,16 @@ def tighten(model: Model, values: list[float]) -> list[float]:
     for v in model.all_vars:  # integer variables exactly integral
         if v.integer():
             put(v, float(round(get(v))))
-    bands, empties, pairs, keeps = model.tight
-    for d, (s1, s2, s3), terms in bands:
-        granted = sum(c * get(v) for v, c in terms)
-        short = max(0.0, d - granted)
-        b1, b2 = s1.ub(), s1.ub() + s2.ub()
-        put(s1, min(short, b1))
-        put(s2, max(0.0, min(short, b2) - b1))
-        put(s3, max(0.0, short - b2))
-    for d, e, terms in empties:
+    for d, slacks, terms in model.bands:  # fill the cheap bands first
+        short = max(0.0, d - sum(c * get(v) for v, c in terms))
+        for sv in slacks:
+            put(sv, min(short, sv.ub()))
+            short -= get(sv)
+    for d, e, terms in model.empties:
         put(e, max(0.0, sum(c * get(v) for v, c in terms) - d))
-    for w, vs in pairs:
+    for w, vs in model.pairs:
         put(w, 1.0 if any(get(v) > 0.5 for v in vs) else 0.0)
-    for holder, members in keeps:
+    for holder, members in model.keeps:
         left = round(get(holder))
         for _, k, n in members:
             take = min(n, left)
@@ -233,185 +256,221 @@ def values_from_counts(model: Model, counts: dict[Key, int], values: list[float]
         vals[v.index()] = float(pool.get(ti, 0))
     return tighten(model, vals)
 
+class _Builder:
+    """Variables and rows of one model, named after what they mean."""
+
+    def __init__(self, instance: Instance, prep: Prep, backend: str, relax: bool) -> None:
+        self.solver = pywraplp.Solver.CreateSolver(backend)
+        if self.solver is None:  # pragma: no cover - ortools wheels ship SCIP and GLOP
+            raise RuntimeError(f"OR-Tools backend {backend} is not available")
+        self.inf = self.solver.infinity()
+        self.instance, self.prep, self.relax = instance, prep, relax
+
+    def count(self, ub: float, name: str) -> Any:
+        """A number of units (integer unless relaxed)."""
+        return self.solver.NumVar(0, ub, name) if self.relax else self.solver.IntVar(0, ub, name)
+
+    def amount(self, ub: float, name: str) -> Any:
+        """An auxiliary amount (beds short, empty beds): integral at every optimum anyway."""
+        return self.solver.NumVar(0, ub, name)
+
+    def row(self, terms: list[Term], lb: float | None = None, ub: float | None = None, name: str = "") -> Any:
+        """lb <= sum(coefficient x variable) <= ub."""
+        ct = self.solver.Constraint(-self.inf if lb is None else lb, self.inf if ub is None else ub, name)
+        for v, c in terms:
+            ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+        return ct
+
+
 def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = False,
-                backend: str = "SCIP", levels: int = 4) -> Model:
-    """Build the (possibly relaxed) model of the first ``levels`` objectives."""
-    solver = pywraplp.Solver.CreateSolver(backend)
-    if solver is None:  # pragma: no cover - ortools wheels ship SCIP and GLOP
-        raise RuntimeError(f"OR-Tools backend {backend} is not available")
-    inf = solver.infinity()
-
-    def var(lb: float, ub: float) -> Any:
-        return solver.NumVar(lb, ub, "") if relax else solver.IntVar(lb, ub, "")
-
-    def aux(lb: float, ub: float) -> Any:
-        # integral at every optimum; integer only for backends that need it (CP-SAT)
-        return solver.IntVar(lb, ub, "") if backend == "CP_SAT" and not relax else solver.NumVar(lb, ub, "")
-
+                backend: str = "SCIP", levels: int = 4, max_displaced: int | None = None) -> Model:
+    """The (possibly relaxed) model of the first ``levels`` objectives, one function per rule
+    family of ALLOCATION.md; with ``max_displaced``, the moves budget holds on every level."""
+    b = _Builder(instance, prep, backend, relax)
     detailed = {f.id for f in instance.firms if not compact or f.buildings is not None}
-    types = prep.types
-    x: dict[Key, Any] = {}
-    y: dict[tuple[int, str, str], Any] = {}
-    u: dict[Key, Any] = {}
-    cap_terms: dict[int, list[Term]] = defaultdict(list)
-    granted: dict[tuple[str, str], list[Term]] = defaultdict(list)
-    rent: dict[str, list[Term]] = defaultdict(list)
-    building_terms: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    building_units: dict[str, int] = defaultdict(int)
-    for t in types:
-        building_units[t.building] += len(t.units)
-    agg_size: dict[int, int] = defaultdict(int)
-    total_beds = sum(len(t.units) * t.beds for t in types)
-    for t in types:
-        agg_size[t.aggregate] += len(t.units)
+    model = Model(b.solver, detailed, {}, {}, {}, [], {}, [], [t.aggregate for t in prep.types])
+    per_type = _leases(b, model)
+    _one_firm_per_unit(b, model, per_type)
+    _rent_budgets(b, model)
+    _shortfall_penalty(b, model)
+    if levels >= 2 or max_displaced is not None:
+        _displaced_workers(b, model, max_displaced)
+    if levels >= 3:
+        _firm_buildings(b, model)
+    if levels >= 4:
+        _empty_beds(b, model)
+    model.all_vars = b.solver.variables()
+    model.upper = {
+        "displaced_workers": model.levels.get("displaced_workers", ([], 0.0))[1],
+        "firm_buildings": float(len(model.pairs)),
+        "empty_beds": float(sum(len(t.units) * t.beds for t in prep.types)),
+    }
+    return model
 
+
+def _leases(b: _Builder, model: Model) -> dict[int, list[Term]]:
+    """"A unit is leased whole, to at most one firm, for one gender. No lease on an unavailable
+    unit, on a unit of the other gender, in a building the firm does not accept."
+
+    Whole units: integer counts per (unit type, firm, gender). The other rules are in the
+    choice of variables: ``prepare`` lists for each (firm, gender) only the types it may lease.
+    Detailed firms count units per building type (``x``); aggregated firms per park-wide kind
+    (``y``), with a counter per type where they hold residents (``u``) and a pool per type
+    (``z``) supplying the rest. Returns the unit-count terms per building type."""
+    types, prep = b.prep.types, b.prep
+    per_type: dict[int, list[Term]] = defaultdict(list)
+    kind_size: dict[int, int] = defaultdict(int)
+    for t in types:
+        kind_size[t.aggregate] += len(t.units)
     for (fid, s), opts in prep.options.items():
-        if fid in detailed:
+        if fid in model.detailed:
             for ti in opts:
                 t = types[ti]
-                v = x[ti, fid, s] = var(0, len(t.units))
-                cap_terms[ti].append((v, 1))
-                granted[fid, s].append((v, t.beds))
-                rent[fid].append((v, t.rent_fen))
-                building_terms[fid, t.building].append(v)
+                v = model.x[ti, fid, s] = b.count(len(t.units), f"units[{t.building}/{t.beds}/{t.rent_fen}/{fid}/{s}]")
+                per_type[ti].append((v, 1))
+                model.granted.setdefault((fid, s), []).append((v, t.beds))
         else:
             for a in sorted({types[ti].aggregate for ti in opts}):
                 beds, rent_fen, _ = prep.aggregates[a]
-                v = y[a, fid, s] = var(0, agg_size[a])
-                granted[fid, s].append((v, beds))
-                rent[fid].append((v, rent_fen))
+                v = model.y[a, fid, s] = b.count(kind_size[a], f"units[kind{beds}/{rent_fen}/{fid}/{s}]")
+                model.granted.setdefault((fid, s), []).append((v, beds))
+    for g in prep.groups:  # where aggregated firms hold residents: a counter per type
+        key = (g.type_index, g.firm, g.gender)
+        if g.firm not in model.detailed and key not in model.u:
+            t = types[g.type_index]
+            model.u[key] = b.count(len(t.units), f"own_units[{t.building}/{t.beds}/{g.firm}/{g.gender}]")
+            per_type[g.type_index].append((model.u[key], 1))
+    if model.y:
+        own_of_kind: dict[tuple[int, str, str], list[Any]] = defaultdict(list)
+        for (ti, fid, s), uv in model.u.items():
+            own_of_kind[types[ti].aggregate, fid, s].append(uv)
+        for (a, fid, s), v in model.y.items():  # a firm's units of a kind include its own
+            b.row([(v, 1)] + [(uv, -1) for uv in own_of_kind.get((a, fid, s), [])], lb=0,
+                  name=f"own_within_kind[{a}/{fid}/{s}]")
+        model.z = {t.index: b.count(len(t.units), f"pool[{t.building}/{t.beds}/{t.rent_fen}]") for t in types}
+        for ti, zv in model.z.items():
+            per_type[ti].append((zv, 1))
+        pool_of_kind: dict[int, list[Term]] = defaultdict(list)  # the pool supplies what
+        for t in types:                                            # counters do not
+            pool_of_kind[t.aggregate].append((model.z[t.index], 1))
+        for (ti, _, _), uv in model.u.items():
+            pool_of_kind[types[ti].aggregate].append((uv, 1))
+        for (a, _, _), v in model.y.items():
+            pool_of_kind[a].append((v, -1))
+        for a in sorted({a for a, _, _ in model.y}):
+            b.row(pool_of_kind[a], lb=0, name=f"pool_covers_kind[{a}]")
+    return per_type
 
-    # residents of aggregated firms: a per-type counter so "keep" can refer to it
-    for g in prep.groups:
-        if g.firm not in detailed and (g.type_index, g.firm, g.gender) not in u:
-            u[g.type_index, g.firm, g.gender] = var(0, len(types[g.type_index].units))
-            cap_terms[g.type_index].append((u[g.type_index, g.firm, g.gender], 1))
-    pool_need: dict[int, list[Term]] = defaultdict(list)
-    u_of: dict[tuple[int, str, str], list[Any]] = defaultdict(list)
-    for (ti, f2, s2), uv in u.items():
-        u_of[types[ti].aggregate, f2, s2].append(uv)
-    for (a, fid, s), v in y.items():
-        pool_need[a].append((v, 1))
-        own = u_of.get((a, fid, s), [])
-        if own:
-            ct = solver.Constraint(0, inf)  # y >= sum of its resident-type counters
-            ct.SetCoefficient(v, 1)
-            for uv in own:
-                ct.SetCoefficient(uv, -1)
-    z: dict[int, Any] = {}
-    if y:
-        z = {t.index: var(0, len(t.units)) for t in types}
-        for ti, zv in z.items():
-            cap_terms[ti].append((zv, 1))
-        u_by_agg: dict[int, list[Any]] = defaultdict(list)
-        for (ti, _, _), uv in u.items():
-            u_by_agg[types[ti].aggregate].append(uv)
-        for a, terms in pool_need.items():
-            # pool of type-a units for aggregated firms covers what their counters do not
-            ct = solver.Constraint(0, inf)
-            for t in types:
-                if t.aggregate == a:
-                    ct.SetCoefficient(z[t.index], 1)
-            for v, _ in terms:
-                ct.SetCoefficient(v, -1)
-            for uv in u_by_agg[a]:
-                ct.SetCoefficient(uv, 1)
 
-    for ti, terms in cap_terms.items():
-        ct = solver.Constraint(-inf, len(types[ti].units))
-        for v, c in terms:
-            ct.SetCoefficient(v, c)
-    for f in instance.firms:
+def _one_firm_per_unit(b: _Builder, model: Model, per_type: dict[int, list[Term]]) -> None:
+    """"A unit is leased ... to at most one firm": per building type, units leased <= units."""
+    for ti, terms in per_type.items():
+        b.row(terms, ub=len(b.prep.types[ti].units), name=f"units_of_type[{ti}]")
+
+
+def _rent_budgets(b: _Builder, model: Model) -> None:
+    """"No lease ... beyond the firm's rent budget": its units' rent <= max_monthly_rent."""
+    rent: dict[str, list[Term]] = defaultdict(list)
+    types, aggregates = b.prep.types, b.prep.aggregates
+    for (ti, fid, _), v in model.x.items():
+        rent[fid].append((v, types[ti].rent_fen))
+    for (a, fid, _), v in model.y.items():
+        rent[fid].append((v, aggregates[a][1]))
+    for f in b.instance.firms:
         if f.budget_fen is not None and rent[f.id]:
-            ct = solver.Constraint(-inf, f.budget_fen)
-            for v, c in rent[f.id]:
-                ct.SetCoefficient(v, c)
+            b.row(rent[f.id], ub=f.budget_fen, name=f"rent_budget[{f.id}]")
 
-    # level 1: shortfall bands
-    tight_bands: list[tuple[int, tuple[Any, Any, Any], list[Term]]] = []
-    tight_empty: list[tuple[int, Any, list[Term]]] = []
-    tight_pairs: list[tuple[Any, list[Any]]] = []
-    tight_keep: list[tuple[Any, list[tuple[int, Any, int]]]] = []
+
+def _shortfall_penalty(b: _Builder, model: Model) -> None:
+    """"For each firm and gender with d beds requested and s beds short, the short beds cost by
+    band: the first ceil(10% of d) cost 1 each, those up to ceil(25% of d) cost 2 each, the
+    rest 4 each; the sum is multiplied by the firm's priority."
+
+    One slack per band (``BANDS``), bounded by the band's width: the costs rise band by band,
+    so a minimiser fills the cheap bands first and the sum is exactly the banded penalty."""
     penalty: list[Term] = []
-    penalty_const = 0.0
-    empty: list[Term] = []
-    for f in instance.firms:
+    const = 0.0
+    for f in b.instance.firms:
         for s in GENDERS:
+            d, granted = f.demand[s], model.granted.get((f.id, s), [])
+            if d == 0:
+                continue
+            if not granted:  # nothing it may lease: all of it short
+                const += f.priority * short_penalty(d, d)
+                continue
+            slacks, start = [], 0
+            for end, (pct, weight) in zip(band_limits(d), BANDS):
+                sv = b.amount(end - start, f"short[{f.id}/{s}/up_to_{pct}%]")
+                slacks.append(sv)
+                penalty.append((sv, weight * f.priority))
+                start = end
+            b.row([(sv, 1) for sv in slacks] + granted, lb=d, name=f"beds_or_short[{f.id}/{s}]")
+            model.bands.append((d, slacks, granted))
+    model.levels["shortfall_penalty"] = (penalty, const)
+
+
+def _displaced_workers(b: _Builder, model: Model, max_displaced: int | None) -> None:
+    """"Σ of occupied_beds over current units whose firm or gender changes."
+
+    ``keep`` per resident group counts the units its holder gets back, at most what the holder
+    gets of that type. Residents of units their holder can no longer lease are a constant.
+    The moves budget ("the plan displaces at most this many current residents") is one row,
+    free when there is no budget (:func:`set_moves_budget` tightens it)."""
+    terms: list[Term] = []
+    const = float(b.prep.fixed_displaced)
+    by_holder: dict[Key, list[tuple[int, Any, int]]] = defaultdict(list)
+    for g in b.prep.groups:
+        k = b.count(len(g.units), f"kept[{g.type_index}/{g.firm}/{g.gender}/{g.occupied}]")
+        model.keep.append(k)
+        key = (g.type_index, g.firm, g.gender)
+        by_holder[key].append((g.occupied, k, len(g.units)))
+        const += g.occupied * len(g.units)
+        terms.append((k, -g.occupied))
+    for key, members in by_holder.items():
+        holder = model.x[key] if key[1] in model.detailed else model.u[key]
+        b.row([(k, 1) for _, k, _ in members] + [(holder, -1)], ub=0, name=f"kept_within_leased[{key}]")
+        model.keeps.append((holder, sorted(members, key=lambda m: -m[0])))
+    model.levels["displaced_workers"] = (terms, const)
+    # const - sum(occupied x keep) <= max_displaced
+    model.budget_row = b.row([(k, -c) for k, c in terms],
+                             lb=None if max_displaced is None else const - max_displaced, name="moves_budget")
+    model.max_displaced = max_displaced
+
+
+def _firm_buildings(b: _Builder, model: Model) -> None:
+    """"The number of distinct (firm, building) pairs."
+
+    A 0/1 ``uses`` per (detailed firm, building), forced up by any unit there (one row per
+    count: a tighter LP than one row per pair). Aggregated firms' buildings are chosen after
+    the solve (``pack_pool``)."""
+    per_pair: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for (ti, fid, _), v in model.x.items():
+        per_pair[fid, b.prep.types[ti].building].append(v)
+    terms: list[Term] = []
+    for (fid, building), vs in per_pair.items():
+        w = b.count(1, f"uses[{fid}/{building}]")
+        for v in vs:
+            b.row([(v, 1), (w, -v.ub())], ub=0, name=f"uses_if_leased[{fid}/{building}]")
+        terms.append((w, 1))
+        model.pairs.append((w, vs))
+    model.levels["firm_buildings"] = (terms, 0.0)
+
+
+def _empty_beds(b: _Builder, model: Model) -> None:
+    """"Σ over firms and genders of max(0, granted − requested)": ``empty`` >= granted − d."""
+    total_beds = sum(len(t.units) * t.beds for t in b.prep.types)
+    terms: list[Term] = []
+    for f in b.instance.firms:
+        for s in GENDERS:
+            granted = model.granted.get((f.id, s), [])
+            if not granted:
+                continue
             d = f.demand[s]
-            terms = granted.get((f.id, s), [])
-            if d == 0 and not terms:
-                continue
-            b1, b2 = band_limits(d)
-            if not terms:
-                penalty_const += f.priority * (b1 + 2 * (b2 - b1) + 4 * (d - b2))
-                continue
-            if d > 0:
-                s1 = aux(0, b1)
-                s2 = aux(0, b2 - b1)
-                s3 = aux(0, max(0, d - b2))
-                ct = solver.Constraint(d, inf)  # s1 + s2 + s3 + granted >= d
-                for sv in (s1, s2, s3):
-                    ct.SetCoefficient(sv, 1)
-                for v, c in terms:
-                    ct.SetCoefficient(v, c)
-                penalty += [(s1, f.priority), (s2, 2 * f.priority), (s3, 4 * f.priority)]
-                tight_bands.append((d, (s1, s2, s3), terms))
-            if levels >= 4:
-                e = aux(0, total_beds)  # e >= granted - d
-                ct = solver.Constraint(-d, inf)
-                ct.SetCoefficient(e, 1)
-                for v, c in terms:
-                    ct.SetCoefficient(v, -c)
-                empty.append((e, 1))
-                tight_empty.append((d, e, terms))
-
-    level_exprs: dict[str, tuple[list[Term], float]] = {"shortfall_penalty": (penalty, penalty_const)}
-
-    keep: list[Any] = []
-    if levels >= 2:
-        displaced: list[Term] = []
-        const = float(prep.fixed_displaced)
-        by_holder: dict[Key, list[Any]] = defaultdict(list)
-        for g in prep.groups:
-            k = var(0, len(g.units))
-            keep.append(k)
-            by_holder[g.type_index, g.firm, g.gender].append(k)
-            const += g.occupied * len(g.units)
-            displaced.append((k, -g.occupied))
-        for key, ks in by_holder.items():
-            holder = x.get(key) if key[1] in detailed else u.get(key)
-            members = [(g.occupied, k, len(g.units)) for g, k in zip(prep.groups, keep)
-                       if (g.type_index, g.firm, g.gender) == key]
-            tight_keep.append((holder, sorted(members, key=lambda m: -m[0])))
-            ct = solver.Constraint(-inf, 0)  # kept units <= units the holder gets of that type
-            for k in ks:
-                ct.SetCoefficient(k, 1)
-            ct.SetCoefficient(holder, -1)
-        level_exprs["displaced_workers"] = (displaced, const)
-    if levels >= 3:
-        pairs: list[Term] = []
-        for (fid, b), vs in building_terms.items():
-            w = var(0, 1)
-            for v in vs:  # any unit of b for fid => pair counted (one row per count: tighter LP)
-                ct = solver.Constraint(-inf, 0)
-                ct.SetCoefficient(v, 1)
-                ct.SetCoefficient(w, -v.ub())
-            pairs.append((w, 1))
-            tight_pairs.append((w, vs))
-        level_exprs["firm_buildings"] = (pairs, 0.0)
-    if levels >= 4:
-        level_exprs["empty_beds"] = (empty, 0.0)
-    upper = {
-        "displaced_workers": level_exprs.get("displaced_workers", ([], 0.0))[1],
-        "firm_buildings": float(len(level_exprs.get("firm_buildings", ([], 0.0))[0])),
-        "empty_beds": float(sum(len(t.units) * t.beds for t in types)),
-    }
-    model = Model(solver, detailed, x, y, u, keep, level_exprs, solver.variables(),
-                  [t.aggregate for t in types], upper)
-    model.tight = (tight_bands, tight_empty, tight_pairs, tight_keep)
-    model.z = z
-    model.granted = dict(granted)
-    return model
+            e = b.amount(total_beds, f"empty[{f.id}/{s}]")
+            b.row([(e, 1)] + [(v, -c) for v, c in granted], lb=-d, name=f"empty_beds[{f.id}/{s}]")
+            terms.append((e, 1))
+            model.empties.append((d, e, granted))
+    model.levels["empty_beds"] = (terms, 0.0)
 
 
 @dataclass
@@ -423,7 +482,7 @@ class LevelResult:
     seconds: float
 
 
-def _set_objective(model: Model, name: str, tiebreak: str | None = None) -> float:
+def set_objective(model: Model, name: str, tiebreak: str | None = None) -> float:
     """Minimise level ``name`` plus, as a tie-break, eps x the next level, with eps small enough
     (eps x its cap < 0.5) that it can never trade away a whole unit of this integer level.
     Steering the first solve towards good lower levels matters when the time limit stops it.
@@ -446,134 +505,156 @@ def _set_objective(model: Model, name: str, tiebreak: str | None = None) -> floa
     return slack
 
 
-def _expr_value(terms: list[Term], const: float, values: dict[int, float]) -> float:
-    return const + sum(c * values[v.index()] for v, c in terms)
+def set_level_objective(model: Model, name: str) -> None:
+    """Minimise level ``name`` alone."""
+    set_objective(model, name)
 
 
-def _weighted_objective(model: Model, first: str, second: str) -> float:
-    """Minimise K x ``first`` + ``second`` with K above any value of ``second``: integer
-    coefficients, and any solution better than one with first = v has first <= v."""
-    k = model.upper.get(second, 0.0) + 1.0
+def weighted_objective(model: Model) -> None:
+    """Minimise K x penalty + displaced with K above any number of displaced workers:
+    integer coefficients, and any solution better than one with penalty v has penalty <= v."""
+    k = model.upper["displaced_workers"] + 1.0
     obj = model.solver.Objective()
     obj.Clear()
-    t1, c1 = model.levels[first]
-    t2, c2 = model.levels[second]
+    t1, c1 = model.levels["shortfall_penalty"]
+    t2, c2 = model.levels["displaced_workers"]
     for v, c in t1:
         obj.SetCoefficient(v, obj.GetCoefficient(v) + k * c)
     for v, c in t2:
         obj.SetCoefficient(v, obj.GetCoefficient(v) + c)
     obj.SetOffset(k * c1 + c2)
     obj.SetMinimization()
-    return k
 
 
-def solve_levels(model: Model, deadline: float, names: tuple[str, ...] = LEVELS,
-                 hint: list[float] | None = None,
-                 improve: Callable[[list[float]], list[float]] | None = None,
-                 tiebreak_first: bool = False,
-                 polish: Callable[[str, list[float], float], list[float]] | None = None,
-                 weighted_second: bool = False,
-                 ) -> tuple[list[float] | None, list[LevelResult]]:
-    """Solve the levels in order, each with the previous ones fixed at their values.
+def expr_value(terms: list[Term], const: float, values: dict[int, float]) -> float:
+    return const + sum(c * values[v.index()] for v, c in terms)
 
-    ``improve`` may replace level 1's solution by one equally good on level 1 before level 2
-    starts from it. ``tiebreak_first`` adds eps x the second level to the first level's
-    objective (it costs SCIP the integrality of the objective and with it much of its pruning:
-    measured 6 points worse on a 1,000-unit park, so it is off by default).
 
-    ``weighted_second`` solves level 2 as K x level 1 + level 2 *without* the level-1
-    constraint, starting from level 1's solution: on large parks SCIP finds almost nothing
-    inside the thin set "penalty <= v", but readily improves the weighted objective, and any
-    improvement keeps penalty <= v. ``polish`` (LNS) then continues on level 2 with the
-    constraint in place. Returns the variable values of the last solved level (None if even
-    level 1 found nothing) and what was proven per level. Time is shared: level 1 gets most of
-    it; a level that is proven quickly leaves its time to the next.
-    """
+def level_value(model: Model, name: str, values: list[float]) -> int:
+    """The integer value of level ``name`` at ``values`` (tolerant of solver round-off)."""
+    terms, const = model.levels[name]
+    return int(math.floor(expr_value(terms, const, dict(enumerate(values))) + 1e-6))
+
+
+def hold_level(model: Model, name: str, value: int) -> Any:
+    """Constrain level ``name`` to at most ``value`` from now on (levels are integers); returns
+    the row (``row.SetUb(solver.infinity())`` lets go again)."""
     solver = model.solver
+    terms, const = model.levels[name]
+    ct = solver.Constraint(-solver.infinity(), value + 0.5 - const)
+    for v, c in terms:
+        ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+    return ct
+
+
+def _scip_params() -> Any:
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
     params.SetDoubleParam(params.PRIMAL_TOLERANCE, 1e-7)
+    return params
+
+
+def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS,
+                 hint: list[float] | None = None,
+                 improve: Callable[[list[float]], list[float]] | None = None,
+                 second: Callable[[int, list[float], float, bool], tuple[list[float], int]] | None = None,
+                 ) -> tuple[list[float] | None, list[LevelResult]]:
+    """Solve the levels in order, each with the previous ones held at their values.
+
+    ``improve`` may replace level 1's solution by one at least as good on level 1 before level
+    2 starts from it (later levels are then held to the improved value).
+
+    ``second(v, values, until, v_proven)`` (larger parks) replaces SCIP's own level-2 solve, where SCIP
+    finds almost nothing inside the thin set "penalty <= v" (see :mod:`allocation.lns`); it
+    returns the best values with penalty <= v and a proven floor on level 2. Returns the variable values of the last solved level (None if even
+    level 1 found nothing) and what was proven per level. Time is shared: level 1 gets most of
+    it; a level that is proven quickly leaves its time to the next. ``control`` carries the
+    deadline, the stop request (which interrupts SCIP) and the progress reports.
+    """
+    solver = model.solver
+    params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.6, 2: 0.5, 3: 1.0} if polish is None else {0: 0.58, 1: 0.75, 2: 0.5, 3: 1.0}
+    shares = {0: 0.65, 1: 0.6, 2: 0.5} if second is None else {0: 0.58, 1: 0.75, 2: 0.5}
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)
 
-    def value_of(name: str, vals: list[float]) -> int:
-        terms, const = model.levels[name]
-        return int(math.floor(_expr_value(terms, const, dict(enumerate(vals))) + 1e-6))
-
-    def fix(name: str, value: int) -> None:
-        terms, const = model.levels[name]
-        ct = solver.Constraint(-solver.infinity(), value + 0.5 - const)
-        for v, c in terms:
-            ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+    def report(vals: list[float], upto: int) -> None:
+        best = {n: level_value(model, n, vals) for n in names[:upto + 1]}
+        bound = {r.name: max(0, math.ceil(r.bound - 1e-6)) for r in results[:1] if math.isfinite(r.bound)}
+        control.improved(best, bound)
 
     for i, name in enumerate(names):
         now = time.monotonic()
-        remaining = deadline - now
+        remaining = control.left()
         if remaining <= 0.05:
             break
+        control.start_level(name)
         share = 1.0 if i == len(names) - 1 else shares.get(i, 0.5)
         level_end = now + remaining * share
-        scip_share = 0.25 if polish is not None and i == 1 else 1.0  # the rest for polish()
-        solver.SetTimeLimit(max(50, int(remaining * share * scip_share * 1000)))
-        weighted = weighted_second and i == 1
-        slack, k = 0.0, 0.0
-        if weighted:
-            k = _weighted_objective(model, names[0], name)
-        else:
-            nxt = names[i + 1] if i == 0 and tiebreak_first and len(names) > 1 else None
-            slack = _set_objective(model, name, nxt)
-        solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
+        searched = second is not None and i == 1
         if values is not None:
             values = tighten(model, values) if improve is None or i != 1 else improve(values)
-            if i == 1 and results and value_of(names[0], values) < results[0].value:
-                # improve() lowered level 1 itself: record it, and hold later levels to it
-                first = results[0]
-                first.value = value_of(names[0], values)
+            if i == 1 and results and level_value(model, names[0], values) < results[0].value:
+                first = results[0]  # improve() lowered level 1 itself: hold later levels to it
+                first.value = level_value(model, names[0], values)
                 first.proven = first.bound > first.value - 1 + 1e-6
-                if not weighted:
-                    fix(names[0], first.value)
-            solver.SetHint(model.all_vars, values)
-        previous = values
-        status = solver.Solve(params)
-        took = time.monotonic() - now
-        if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-            break  # keep the previous level's solution
-        values = [v.solution_value() for v in model.all_vars]
-        best = solver.Objective().BestBound()
-        if weighted:
-            if previous is not None and (
-                (value_of(names[0], values), value_of(name, values))
-                > (value_of(names[0], previous), value_of(name, previous))
-            ):
-                values = previous  # SCIP lost the hint and did worse: keep the hint
-            results[0].value = min(results[0].value, value_of(names[0], values))
-            fix(names[0], results[0].value)
-            # level 2 >= weighted bound - K x v1 holds for plans with the optimal level 1
-            bound = best - k * results[0].value if results[0].proven and math.isfinite(best) else -math.inf
+            report(values, i - 1 if i else 0)
+        if i == 1 and not searched:
+            hold_level(model, names[0], results[0].value)
+        if searched:
+            assert values is not None and second is not None
+            values, floor = second(results[0].value, values, level_end, results[0].proven)
+            hold_level(model, names[0], results[0].value)
+            bound = float(floor)
         else:
-            bound = best - slack if math.isfinite(best) else -math.inf
-        ivalue = value_of(name, values)
+            set_objective(model, name)
+            solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
+            solver.SetTimeLimit(max(50, int(remaining * share * 1000)))
+            if values is not None:
+                solver.SetHint(model.all_vars, values)
+            with control.watching(solver):
+                status = solver.Solve(params)
+            if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+                break  # keep the previous level's solution
+            values = [v.solution_value() for v in model.all_vars]
+            best = solver.Objective().BestBound()
+            bound = best if math.isfinite(best) else -math.inf
+        ivalue = level_value(model, name, values)
         proven = bound > ivalue - 1 + 1e-6
-        if polish is not None and i == 1 and not proven:
-            values = polish(name, values, level_end)
-            ivalue = value_of(name, values)
-            proven = bound > ivalue - 1 + 1e-6
-            took = time.monotonic() - now
-        results.append(LevelResult(name, ivalue, bound, proven, took))
-        if i < len(names) - 1 and not (weighted_second and i == 0):
-            fix(name, ivalue)  # (in weighted mode level 1 is fixed after level 2's solve)
+        results.append(LevelResult(name, ivalue, bound, proven, time.monotonic() - now))
+        report(values, i)
+        if i != 0 and i < len(names) - 1:
+            hold_level(model, name, ivalue)
     return values, results
 
 
-def lp_bound(instance: Instance, prep: Prep | None = None, compact: bool = True) -> float:
-    """LP relaxation of the first objective (GLOP): a valid lower bound on shortfall_penalty."""
+def lp_bound(instance: Instance, prep: Prep | None = None, compact: bool = True,
+             max_displaced: int | None = None) -> float:
+    """LP relaxation of the first objective (GLOP): a valid lower bound on shortfall_penalty
+    (under the moves budget ``max_displaced``, if any)."""
     prep = prep or prepare(instance)
-    model = build_model(instance, prep, compact=compact, relax=True, backend="GLOP", levels=1)
-    _set_objective(model, "shortfall_penalty")
+    model = build_model(instance, prep, compact=compact, relax=True, backend="GLOP", levels=1,
+                        max_displaced=max_displaced)
+    set_objective(model, "shortfall_penalty")
     status = model.solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:  # pragma: no cover
         raise RuntimeError(f"GLOP status {status}")
     return float(model.solver.Objective().Value())
+
+
+def lp_moves_bound(instance: Instance, penalty: int, prep: Prep | None = None,
+                   max_displaced: int | None = None, seconds: float | None = None,
+                   control: Control | None = None) -> float:
+    """LP relaxation of 'fewest moves among plans with shortfall_penalty <= ``penalty``' (GLOP):
+    a valid lower bound on displaced_workers at that penalty; -inf if GLOP ran out of time."""
+    prep = prep or prepare(instance)
+    model = build_model(instance, prep, compact=True, relax=True, backend="GLOP", levels=2,
+                        max_displaced=max_displaced)
+    hold_level(model, "shortfall_penalty", penalty)
+    set_objective(model, "displaced_workers")
+    if seconds is not None:
+        model.solver.SetTimeLimit(max(100, int(seconds * 1000)))
+    with control.watching(model.solver) if control is not None else nullcontext():
+        status = model.solver.Solve()
+    return float(model.solver.Objective().Value()) if status == pywraplp.Solver.OPTIMAL else -math.inf

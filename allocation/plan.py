@@ -16,17 +16,26 @@ PLAN_FORMAT = "park-allocation-plan/1"
 LEVELS: tuple[str, ...] = ("shortfall_penalty", "displaced_workers", "firm_buildings", "empty_beds")
 
 
-def band_limits(requested: int) -> tuple[int, int]:
-    """(ceil(10% of d), ceil(25% of d)) in exact integer arithmetic."""
-    return (requested + 9) // 10, (requested + 3) // 4
+# The shortfall bands of ALLOCATION.md, defined once: (share of the request in percent up to
+# which the band reaches, cost per short bed). "The first ceil(10% of d) cost 1 each, those up
+# to ceil(25% of d) cost 2 each, the rest 4 each."
+BANDS: tuple[tuple[int, int], ...] = ((10, 1), (25, 2), (100, 4))
+
+
+def band_limits(requested: int) -> tuple[int, ...]:
+    """Where each band ends, in beds short: ceil(p% of d) per band, in exact integer
+    arithmetic (the last is d itself)."""
+    return tuple((requested * pct + 99) // 100 for pct, _ in BANDS)
 
 
 def short_penalty(requested: int, short: int) -> int:
     """Cost of ``short`` beds short out of ``requested``, before the firm's priority:
     1 each up to ceil(10%), 2 each up to ceil(25%), 4 each beyond."""
-    b1, b2 = band_limits(requested)
-    s = max(0, short)
-    return min(s, b1) + 2 * max(0, min(s, b2) - b1) + 4 * max(0, s - b2)
+    s, start, cost = max(0, short), 0, 0
+    for end, (_, weight) in zip(band_limits(requested), BANDS):
+        cost += weight * max(0, min(s, end) - start)
+        start = end
+    return cost + BANDS[-1][1] * max(0, s - start)
 
 
 def lease_problems(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> list[str]:

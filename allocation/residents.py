@@ -19,6 +19,7 @@ Costs per unit: a unit of a resident group kept by its holder saves its head-cou
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from typing import Any
 
@@ -26,6 +27,7 @@ from ortools.graph.python import min_cost_flow
 
 from .instance import Instance
 from .model import Key, Prep
+from .plan import short_penalty
 
 Demand = tuple[str, str, int | None]  # firm, gender, rent (only for firms with a budget)
 
@@ -146,3 +148,138 @@ def keep_residents(instance: Instance, prep: Prep, counts: dict[Key, int]) -> di
                 out[key] = out.get(key, 0) + n
     return out
 
+
+
+def displaced_of_counts(prep: Prep, counts: dict[Key, int]) -> int:
+    """displaced_workers of the plan :func:`allocation.solver.realize` makes from ``counts``:
+    each holder gets back its own units of a type fullest first, so of its units there the
+    emptiest ones beyond its count are the ones lost (plus residents nobody can keep)."""
+    own: dict[Key, list[int]] = defaultdict(list)
+    for g in prep.groups:
+        own[g.type_index, g.firm, g.gender] += [g.occupied] * len(g.units)
+    displaced = prep.fixed_displaced
+    for key, occupied in own.items():
+        occupied.sort(reverse=True)
+        displaced += sum(occupied[counts.get(key, 0):])
+    return displaced
+
+
+def _knapsack(items: list[tuple[int, int]], capacity: int) -> list[int]:
+    """Indices of ``items`` ((weight, value), whole numbers) of greatest total value within
+    ``capacity``: exact dynamic programme over total value (values are head-counts, small)."""
+    total = sum(v for _, v in items)
+    inf = capacity + 1
+    least = [0] + [inf] * total  # least weight reaching exactly this value
+    took: list[bytearray] = []
+    for w, v in items:
+        row = bytearray(total + 1)
+        if v > 0:
+            for val in range(total, v - 1, -1):
+                cand = least[val - v] + w
+                if cand < least[val]:
+                    least[val] = cand
+                    row[val] = 1
+        took.append(row)
+    val = max(v for v in range(total + 1) if least[v] <= capacity)
+    chosen = []
+    for i in range(len(items) - 1, -1, -1):
+        if took[i][val]:
+            chosen.append(i)
+            val -= items[i][1]
+    return chosen
+
+
+def fewest_moves(instance: Instance, prep: Prep) -> tuple[int, dict[Key, int]]:
+    """The exact minimum of displaced_workers over all valid plans, and unit counts of a plan
+    that reaches it (every holder keeps what it can; nothing else leased).
+
+    Units are leased whole to one firm each and a resident unit has one holder, so holders never
+    compete: the only limits are the rules (residents of a unit their holder can no longer lease
+    must move — :attr:`Prep.fixed_displaced`) and each firm's rent budget, which makes keeping
+    a knapsack per budgeted firm (rent = weight, head-count = value), solved exactly.
+    """
+    types = prep.types
+    counts: dict[Key, int] = defaultdict(int)
+    kept = 0
+    units_of: dict[str, list[tuple[Key, int]]] = defaultdict(list)
+    for g in prep.groups:
+        key = (g.type_index, g.firm, g.gender)
+        units_of[g.firm] += [(key, g.occupied)] * len(g.units)
+    for fid, units in units_of.items():
+        budget = instance.firm_by_id[fid].budget_fen
+        if budget is None or sum(types[k[0]].rent_fen for k, _ in units) <= budget:
+            chosen = list(range(len(units)))
+        else:
+            chosen = _knapsack([(types[k[0]].rent_fen, occ) for k, occ in units], budget)
+        for i in chosen:
+            key, occ = units[i]
+            if occ > 0:
+                counts[key] += 1
+                kept += occ
+    total = prep.fixed_displaced + sum(g.occupied * len(g.units) for g in prep.groups)
+    return total - kept, dict(counts)
+
+
+def fit_budget(instance: Instance, prep: Prep, counts: dict[Key, int], budget: int) -> dict[Key, int] | None:
+    """Counts displacing at most ``budget``, close to ``counts``; None if this repair fails.
+
+    Gives holders back their fullest lost units first: from the type's free units, else from
+    the (firm, gender) holding a unit of that type that is not its own resident unit and loses
+    least penalty by it (a holder never gains beyond its rent budget). A rounded LP under a
+    budget overshoots it a little (rounding down takes kept units away); this brings it back so
+    SCIP starts near the LP optimum instead of from the fewest-moves plan."""
+    types = prep.types
+    out = {k: n for k, n in counts.items() if n > 0}
+    own: dict[Key, list[int]] = defaultdict(list)
+    for g in prep.groups:
+        own[g.type_index, g.firm, g.gender] += [g.occupied] * len(g.units)
+    for occ in own.values():
+        occ.sort(reverse=True)
+    used: dict[int, int] = defaultdict(int)
+    granted: dict[tuple[str, str], int] = defaultdict(int)
+    rent: dict[str, int] = defaultdict(int)
+    holders: dict[int, set[Key]] = defaultdict(set)
+    for (ti, fid, s), n in out.items():
+        used[ti] += n
+        granted[fid, s] += n * types[ti].beds
+        rent[fid] += n * types[ti].rent_fen
+        holders[ti].add((ti, fid, s))
+    displaced = displaced_of_counts(prep, out)
+    heap = [(-occ[out.get(key, 0)], key) for key, occ in own.items() if out.get(key, 0) < len(occ)]
+    heapq.heapify(heap)
+
+    def loss(key: Key) -> int:
+        ti, fid, s = key
+        f = instance.firm_by_id[fid]
+        d, got = f.demand[s], granted[fid, s]
+        return f.priority * (short_penalty(d, d - got + types[ti].beds) - short_penalty(d, d - got))
+
+    while displaced > budget and heap:
+        neg, key = heapq.heappop(heap)
+        ti, h, s = key
+        t = types[ti]
+        firm = instance.firm_by_id[h]
+        if firm.budget_fen is not None and rent[h] + t.rent_fen > firm.budget_fen:
+            continue
+        if used[ti] >= len(t.units):  # take a unit of this type from someone it is not home to
+            takers = [k for k in holders[ti] if k != key and out.get(k, 0) > len(own.get(k, []))]
+            if not takers:
+                continue
+            taker = min(takers, key=lambda k: (loss(k), k))
+            out[taker] -= 1
+            granted[taker[1], taker[2]] -= t.beds
+            rent[taker[1]] -= t.rent_fen
+            used[ti] -= 1
+            if not out[taker]:
+                del out[taker]
+                holders[ti].discard(taker)
+        n = out.get(key, 0)
+        out[key] = n + 1
+        holders[ti].add(key)
+        used[ti] += 1
+        granted[h, s] += t.beds
+        rent[h] += t.rent_fen
+        displaced += neg  # neg = -occupied of the unit given back
+        if n + 1 < len(own[key]):
+            heapq.heappush(heap, (-own[key][n + 1], key))
+    return out if displaced <= budget else None

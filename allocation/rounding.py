@@ -12,25 +12,32 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from contextlib import nullcontext
 from typing import Callable
 
 from ortools.linear_solver import pywraplp
 
+from .control import Control
 from .instance import Instance
-from .model import Key, Prep, _set_objective, build_model
+from .model import Key, Prep, set_objective, build_model
 from .plan import short_penalty
 
 
 def lp_floor_counts(instance: Instance, prep: Prep, seconds: float,
-                    pack: Callable[..., dict[Key, int]]) -> tuple[dict[Key, int], float] | None:
-    """Rounded-down LP solution as counts, and the LP's lower bound on the penalty."""
+                    pack: Callable[..., dict[Key, int]], max_displaced: int | None = None,
+                    control: Control | None = None) -> tuple[dict[Key, int], float] | None:
+    """Rounded-down LP solution as counts, and the LP's lower bound on the penalty (under the
+    moves budget ``max_displaced``, if any)."""
     # eps x displaced as a tie-break makes the start keep residents, but makes the LP about 5x
     # slower (6 s instead of 1.2 s on the 20,000-unit park): only when there is time for it
     tiebreak = seconds >= 5e-4 * len(instance.units)
-    model = build_model(instance, prep, compact=True, relax=True, backend="GLOP", levels=2 if tiebreak else 1)
-    slack = _set_objective(model, "shortfall_penalty", "displaced_workers" if tiebreak else None)
+    model = build_model(instance, prep, compact=True, relax=True, backend="GLOP",
+                        levels=2 if tiebreak else 1, max_displaced=max_displaced)
+    slack = set_objective(model, "shortfall_penalty", "displaced_workers" if tiebreak else None)
     model.solver.SetTimeLimit(max(100, int(seconds * 1000)))
-    if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
+    with (control.watching(model.solver) if control else nullcontext()):
+        status = model.solver.Solve()
+    if status != pywraplp.Solver.OPTIMAL:
         return None
     counts: dict[Key, int] = {}
     for key, v in list(model.x.items()) + list(model.u.items()):
@@ -141,9 +148,11 @@ def greedy_fill(instance: Instance, prep: Prep, counts: dict[Key, int]) -> dict[
 
 
 def rounded_start(instance: Instance, prep: Prep, seconds: float,
-                  pack: Callable[..., dict[Key, int]]) -> tuple[dict[Key, int], float] | None:
+                  pack: Callable[..., dict[Key, int]], max_displaced: int | None = None,
+                  control: Control | None = None) -> tuple[dict[Key, int], float] | None:
     """(counts of a valid plan, LP lower bound on the penalty), or None if the LP ran out of
-    time."""
-    lp = lp_floor_counts(instance, prep, seconds, pack)
+    time. Under a moves budget the plan may still displace more than the budget (rounding
+    down can take a kept unit from its holder); the caller checks."""
+    lp = lp_floor_counts(instance, prep, seconds, pack, max_displaced, control)
     return None if lp is None else (greedy_fill(instance, prep, lp[0]), lp[1])
 

@@ -13,17 +13,22 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from ortools.linear_solver import pywraplp
+
+from .control import Control, Progress, Stop
 from .explain import explain
 from .greedy import greedy_leases
 from .instance import Instance
-from .lns import polish
+from .lns import second_level
 from .model import (
     FULL_MODEL_MAX_COLUMNS,
     Key,
+    LevelResult,
     Model,
     Prep,
     build_model,
     full_model_columns,
+    lp_moves_bound,
     prepare,
     solve_levels,
     values_from_counts,
@@ -38,8 +43,8 @@ from .plan import (
     sorted_leases,
 )
 from .moves import improve_by_moves
-from .residents import keep_residents
-from .rounding import rounded_start
+from .residents import displaced_of_counts, fewest_moves, fit_budget, keep_residents
+from .rounding import greedy_fill, rounded_start
 
 DEFAULT_TIME_LIMIT_S = 60.0
 POLISH_MIN_COLUMNS = 1_000
@@ -47,9 +52,15 @@ MOVES_SECONDS = 1.0  # cap on each one-unit-move local search
 
 
 def _reserve(time_limit: float, units: int) -> float:
-    """Seconds kept back from the MIP for realizing, explaining and writing the plan (about
-    1.5 s for 20,000 units on the benchmark machine)."""
-    return min(10.0, max(0.6 + 75e-6 * units, 0.06 * time_limit))
+    """Seconds kept back from the MIP for turning counts into units, checking the candidates,
+    explaining and writing the plan (about 13 s for 20,000 units on the benchmark machine,
+    explaining alone about 4 s)."""
+    return min(15.0, max(0.6 + FINISH_SECONDS_PER_UNIT * units, 0.06 * time_limit))
+
+
+# measured at 726f4b1: XL (20,000 units) needed ~12.6 s after the levels' deadline (realize,
+# one-unit moves, checking candidates, explaining ~4 s) and ran 202.6 s at --time-limit 200
+FINISH_SECONDS_PER_UNIT = 7e-4
 
 
 def counts_from_model(model: Model, values: list[float]) -> tuple[dict[Key, int], dict[tuple[int, str, str], int]]:
@@ -164,8 +175,10 @@ def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[dict
     return leases
 
 
-def make_plan(instance: Instance, leases: list[dict[str, Any]], status: str, bound: int,
-              seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_plan(instance: Instance, leases: list[dict[str, Any]], status: str, bound: dict[str, int],
+              started: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The plan as ALLOCATION.md shows it; ``solve_seconds`` counts from ``started`` to the end
+    of the explanation (on 20,000 units explaining takes about 4 s)."""
     leases = sorted_leases(leases)
     plan: dict[str, Any] = {
         "format": PLAN_FORMAT,
@@ -173,96 +186,195 @@ def make_plan(instance: Instance, leases: list[dict[str, Any]], status: str, bou
         "leases": leases,
         "firms": firm_summaries(instance, leases),
         "objective": recompute_objective(instance, leases),
-        "bound": {"shortfall_penalty": bound},
-        "solve_seconds": round(seconds, 3),
+        "bound": dict(bound),
+        "solve_seconds": 0.0,
     }
     plan["explanation"] = explain(instance, leases, plan)
     if extra:
         plan.update(extra)
+    plan["solve_seconds"] = round(time.monotonic() - started, 3)
     return plan
 
 
+def infeasible_plan(budget: int, fewest: int, seconds: float) -> dict[str, Any]:
+    """The answer when the moves budget is below what any plan must displace."""
+    return {
+        "format": PLAN_FORMAT,
+        "status": "infeasible",
+        "message": (f"max_displaced_workers = {budget} cannot be met: every plan displaces at least "
+                    f"{fewest} current residents (units their firm can no longer lease: under repair, "
+                    f"other gender's, building not accepted, over its rent budget). "
+                    f"The smallest budget that can be met is {fewest}."),
+        "min_displaced_workers": fewest,
+        "leases": [],
+        "solve_seconds": round(seconds, 3),
+    }
+
+
+def counts_of_leases(prep: Prep, leases: list[dict[str, Any]]) -> dict[Key, int]:
+    counts: dict[Key, int] = defaultdict(int)
+    for lease in leases:
+        counts[prep.type_of_unit[lease["unit"]], lease["firm"], lease["gender"]] += 1
+    return dict(counts)
+
+
+FROM_INSTANCE = "instance"
+
+
 def solve(instance: Instance, time_limit_s: float | None = None, *, started: float | None = None,
-          mode: str = "auto") -> dict[str, Any]:
+          mode: str = "auto", progress: Progress | None = None, stop: Stop | None = None,
+          max_displaced: int | None | str = FROM_INSTANCE,
+          starts: list[list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """Best plan found within ``time_limit_s`` (default: the instance's, else 60 s).
 
     ``started`` is a ``time.monotonic()`` stamp of when the caller's clock started (the CLI
     passes the moment before parsing, so the whole command fits in the limit). ``mode`` is
     ``"full"``, ``"compact"`` or ``"auto"`` (full model when it is small enough).
+    ``progress`` and ``stop`` are the hooks of :mod:`allocation.control`. ``max_displaced`` is
+    the moves budget (default: the instance's ``max_displaced_workers``; ``None``: no budget).
+    ``starts`` are lease lists to start from (e.g. a neighbouring trade-off point's plan); any
+    that is valid and within the budget is a candidate plan too.
     """
     t0 = time.monotonic() if started is None else started
     limit = time_limit_s if time_limit_s is not None else (instance.time_limit_s or DEFAULT_TIME_LIMIT_S)
-    deadline = t0 + limit - _reserve(limit, len(instance.units))
+    budget = instance.max_displaced_workers if max_displaced == FROM_INSTANCE else max_displaced
+    assert budget is None or isinstance(budget, int)
+    control = Control(t0, t0 + limit - _reserve(limit, len(instance.units)), progress, stop)
 
-    greedy = greedy_leases(instance)
-    greedy_obj = recompute_objective(instance, greedy)
     prep = prepare(instance)
+    fewest, fewest_counts = fewest_moves(instance, prep)
+    if budget is not None and budget < fewest:
+        control.improved(bound={"displaced_workers": fewest})
+        control.flush()
+        return infeasible_plan(budget, fewest, time.monotonic() - t0)
     compact = mode == "compact" or (mode == "auto" and full_model_columns(prep) > FULL_MODEL_MAX_COLUMNS)
 
-    model = build_model(instance, prep, compact=compact)
-    hint: list[float] | None = None
+    # candidate plans: the lexicographically best valid one within the budget is returned
+    best: dict[str, Any] = {"key": None, "leases": [], "source": "", "objective": {}}
 
-    start: dict[Key, int] | None = None
+    def consider(source: str, leases: list[dict[str, Any]]) -> bool:
+        if lease_problems(instance, leases):
+            return False
+        obj = recompute_objective(instance, leases)
+        if budget is not None and obj["displaced_workers"] > budget:
+            return False
+        if best["key"] is None or level_key(obj) <= best["key"]:
+            best.update(key=level_key(obj), leases=leases, source=source, objective=obj)
+            control.improved({k: obj[k] for k in LEVELS})
+            return True
+        return False
+
+    control.start_level("shortfall_penalty")
+    control.improved(bound={"displaced_workers": fewest})
+    consider("greedy", greedy_leases(instance))
+    if budget is not None:  # keep every resident that can be kept, then fill: meets any budget
+        consider("fewest-moves", realize(instance, prep, greedy_fill(instance, prep, fewest_counts)))
+    for extra in starts or []:
+        consider("start", extra)
+
+    def within_budget_or_repaired(counts: dict[Key, int], limit: int | None) -> dict[Key, int] | None:
+        """Residents kept as far as the counts allow; over ``limit``, repaired and refilled."""
+        counts = keep_residents(instance, prep, counts)
+        if limit is None or displaced_of_counts(prep, counts) <= limit:
+            return counts
+        fitted = fit_budget(instance, prep, counts, limit)
+        return None if fitted is None else greedy_fill(instance, prep, fitted)
+
+    model = build_model(instance, prep, compact=compact, max_displaced=budget)
     lp_bound_value = -math.inf
-    lp_seconds = 0.25 * (deadline - time.monotonic())
+    start: dict[Key, int] | None = None
+    lp_seconds = 0.25 * control.left()
     if compact and lp_seconds > 0.3:  # large park: start SCIP from the rounded LP relaxation
-        rounded = rounded_start(instance, prep, lp_seconds, pack_pool)
+        rounded = rounded_start(instance, prep, lp_seconds, pack_pool, budget, control)
         if rounded is not None:
-            start = keep_residents(instance, prep, rounded[0])
             lp_bound_value = rounded[1]
-            hint = values_from_counts(model, start, [0.0] * len(model.all_vars))
+            control.improved(bound={"shortfall_penalty": max(0, math.ceil(lp_bound_value - 1e-6))})
+            start = within_budget_or_repaired(rounded[0], budget)
+            if start is not None:
+                consider("lp-rounding", realize(instance, prep, start))
+    hint = values_from_counts(model, counts_of_leases(prep, best["leases"]), [0.0] * len(model.all_vars))
+
+    def within_budget(counts: dict[Key, int]) -> bool:
+        return budget is None or displaced_of_counts(prep, counts) <= budget
 
     def improve(vals: list[float]) -> list[float]:
         counts, needs = counts_from_model(model, vals)
-        counts = pack_pool(prep, counts, needs)
-        counts = improve_by_moves(instance, prep, counts, time.monotonic() + MOVES_SECONDS)
-        counts = keep_residents(instance, prep, counts)
-        return values_from_counts(model, counts, vals)
+        counts = keep_residents(instance, prep, pack_pool(prep, counts, needs))
+        moved = improve_by_moves(instance, prep, counts, time.monotonic() + MOVES_SECONDS)
+        moved = keep_residents(instance, prep, moved)
+        return values_from_counts(model, moved if within_budget(moved) else counts, vals)
 
-    def polish_level(name: str, vals: list[float], until: float) -> list[float]:
-        vals, _ = polish(model, prep, name, vals, until)
-        return vals
+    def start_for(moves_budget: int) -> list[float] | None:
+        """The LP relaxation under the budget, rounded, residents kept: a start within it."""
+        b = moves_budget if budget is None else min(budget, moves_budget)
+        rounded = rounded_start(instance, prep, max(0.3, 0.1 * control.left()), pack_pool, b, control)
+        if rounded is None:
+            return None
+        counts = within_budget_or_repaired(rounded[0], b)
+        return None if counts is None else values_from_counts(model, counts, [0.0] * len(model.all_vars))
 
-    # SCIP proves the second level on small parks if left alone; LNS only pays on larger ones
-    use_polish = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
-    values, results = solve_levels(model, deadline, hint=hint, improve=improve,
-                                   tiebreak_first=False,
-                                   polish=polish_level if use_polish else None,
-                                   weighted_second=use_polish)
+    def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
+        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven)
 
-    best_bound = max(lp_bound_value, results[0].bound if results else -math.inf)
-    # the penalty is an integer: round the bound up, after allowing for solver tolerances
-    tol = 1e-6 * max(1.0, abs(best_bound)) if math.isfinite(best_bound) else 0.0
-    bound = max(0, math.ceil(best_bound - tol)) if math.isfinite(best_bound) else 0
-    # candidates: greedy (valid by construction), the rounded start, the MIP's plan
-    leases, source, status = greedy, "greedy", "feasible"
-    best_key = level_key(greedy_obj)
-    candidates: list[tuple[str, list[dict[str, Any]]]] = []
-    if start is not None:
-        candidates.append(("lp-rounding", realize(instance, prep, start)))
+    # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
+    # found by solving level 1 under moves budgets, then LNS
+    larger = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
+    values, results = solve_levels(model, control, hint=hint, improve=improve,
+                                   second=second if larger else None)
+
     if values is not None and results:
         counts, needs = counts_from_model(model, values)
         counts = pack_pool(prep, counts, needs)
-        candidates.append(("mip", realize(instance, prep, counts)))
-        if compact:  # one-unit moves SCIP missed (the explanation would report them)
+        consider("mip", realize(instance, prep, counts))
+        if compact and not control.stop_requested():  # one-unit moves SCIP missed
             moved = improve_by_moves(instance, prep, counts, time.monotonic() + MOVES_SECONDS)
             if moved != counts:
-                candidates.append(("mip+moves", realize(instance, prep, moved)))
-    for name, cand in candidates:
-        if lease_problems(instance, cand):
-            continue
-        cand_obj = recompute_objective(instance, cand)
-        if level_key(cand_obj) <= best_key:
-            leases, source, best_key = cand, name, level_key(cand_obj)
-            proven = {r.name: (r.proven, r.value) for r in results}
-            status = "feasible"
-            if (name == "mip" and not compact and len(results) == len(LEVELS)
-                    and all(proven[n][0] and proven[n][1] == cand_obj[n] for n in LEVELS)):
-                status = "optimal"
-    obj = recompute_objective(instance, leases)
-    bound = min(bound, obj["shortfall_penalty"])
+                consider("mip+moves", realize(instance, prep, moved))
+    leases, obj = best["leases"], best["objective"]
+    proven = {r.name: (r.proven, r.value) for r in results}
+    status = "feasible"
+    if (best["source"] == "mip" and not compact and len(results) == len(LEVELS)
+            and not control.stop_requested()
+            and all(proven[n][0] and proven[n][1] == obj[n] for n in LEVELS)):
+        status = "optimal"
+
+    bound = _bounds(instance, prep, obj, results, lp_bound_value, fewest, budget, control, limit, t0)
+    control.improved(bound=bound)
+    control.flush()
     levels = [{"level": r.name, "value": r.value, "proven": r.proven, "seconds": round(r.seconds, 3)}
               for r in results]
-    return make_plan(instance, leases, status, bound, time.monotonic() - t0,
-                     {"solver": {"model": "compact" if compact else "full", "source": source,
-                                 "levels": levels}})
+    extra: dict[str, Any] = {"solver": {"model": "compact" if compact else "full", "source": best["source"],
+                                        "levels": levels, "stopped": control.stop_requested()}}
+    if budget is not None:
+        extra["max_displaced_workers"] = budget
+    return make_plan(instance, leases, status, bound, t0, extra)
+
+
+def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[LevelResult],
+            lp_value: float, fewest: int, budget: int | None, control: Control, limit: float,
+            t0: float) -> dict[str, int]:
+    """Proven lower bounds on the plan's first two levels, rounded up (levels are integers),
+    capped at the plan's values.
+
+    Penalty: the better of SCIP's dual bound on level 1 and the LP relaxation (both under the
+    budget, both valid because the aggregated model is exact for level 1). Moves, among plans
+    with at most the plan's penalty: the fewest moves of any plan (exact), SCIP's bound on level
+    2 (valid when the level-1 value it was held to is at least the plan's penalty), and the LP
+    relaxation of level 2 held at the plan's penalty when there is time for it.
+    """
+    def up(x: float) -> int:
+        return max(0, math.ceil(x - 1e-6 * max(1.0, abs(x)))) if math.isfinite(x) else 0
+
+    penalty, moves = obj["shortfall_penalty"], obj["displaced_workers"]
+    pb = max(lp_value, results[0].bound if results else -math.inf)
+    out = {"shortfall_penalty": min(up(pb), penalty)}
+    db = float(fewest)
+    if len(results) > 1 and results[1].name == "displaced_workers" and results[0].value >= penalty:
+        db = max(db, results[1].bound)
+    if up(db) < moves and not (len(results) > 1 and results[1].proven):
+        # only in time that explaining and writing the plan will not need
+        seconds = t0 + limit - time.monotonic() - 0.5 - FINISH_SECONDS_PER_UNIT * len(instance.units)
+        if seconds > 0.2 + 1e-4 * len(instance.units) and not control.stop_requested():
+            db = max(db, lp_moves_bound(instance, penalty, prep, budget, seconds, control))
+    out["displaced_workers"] = min(up(db), moves)
+    return out

@@ -1,13 +1,15 @@
 """Benchmark the allocation solver against the greedy baseline and the LP bound.
 
     python scripts/bench_allocation.py generate --size M --ratio 1.1 --seed 1 -o /tmp/M.json
-    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --out scripts/bench/run.json
+    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --budget none --budget 0.25 --budget 0.1 --out scripts/bench/run.json
     python scripts/bench_allocation.py mip-reference /tmp/L-1.1-1.json --seconds 900 --out scripts/bench/ref-L.json
     python scripts/bench_allocation.py table scripts/bench/*.json
 
 ``run`` generates each seeded instance, times ``python -m allocation solve`` as a subprocess
 with the size's time limit (so parsing and model building count), runs the greedy baseline and
-the LP relaxation (GLOP), and records one row per instance. ``mip-reference`` is the "15-minute
+the LP relaxations (GLOP) of the penalty and of the moves at the plan's penalty, and records
+one row per instance and moves budget (``--budget 0.1``: at most 10% of the residents may be
+displaced; ``none``: no budget). ``mip-reference`` is the "15-minute
 MIP": SCIP, single-threaded, on the plain aggregated model of the first objective only.
 """
 
@@ -25,12 +27,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # this checkout's allocation package, not an installed one
 
-from allocation import greedy_leases, lease_problems, lp_bound, parse_instance, recompute_objective  # noqa: E402
+from allocation import (  # noqa: E402
+    greedy_leases,
+    lease_problems,
+    lp_bound,
+    lp_moves_bound,
+    parse_instance,
+    recompute_objective,
+)
 
 SIZES: dict[str, tuple[int, int, float]] = {  # units, firms, --time-limit
-    "S": (131, 20, 10.0),
+    "S": (131, 20, 5.0),
     "M": (1_000, 80, 30.0),
     "L": (5_000, 300, 75.0),
     "XL": (20_000, 1_000, 200.0),
@@ -111,45 +120,64 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "ortools": ortools.__version__}
 
 
-def bench_one(size: str, ratio: float, seed: int, workdir: Path) -> dict[str, Any]:
+def bench_one(size: str, ratio: float, seed: int, workdir: Path, budget_frac: float | None = None) -> dict[str, Any]:
     data = generate(size, ratio, seed)
     path = workdir / f"{size}-{ratio}-{seed}.json"
     path.write_text(json.dumps(data))
     inst = parse_instance(data)
+    residents = sum(c.occupied_beds for c in inst.current)
+    budget = None if budget_frac is None else int(budget_frac * residents)
     limit = SIZES[size][2]
     cmd = [sys.executable, "-m", "allocation", "solve", str(path), "--time-limit", str(limit)]
+    if budget is not None:
+        cmd += ["--max-displaced", str(budget)]
     t = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     wall = time.monotonic() - t
     if proc.returncode != 0:
         raise SystemExit(f"solver failed on {path}: {proc.stderr[-2000:]}")
     plan = json.loads(proc.stdout)
+    row: dict[str, Any] = {
+        "size": size, "ratio": ratio, "seed": seed, "units": len(inst.units), "firms": len(inst.firms),
+        "residents": residents, "budget_frac": budget_frac, "budget": budget,
+        "command": " ".join(["python", "-m", "allocation", "solve", path.name] + cmd[5:]),
+        "status": plan["status"], "wall_s": round(wall, 2),
+    }
+    if plan["status"] == "infeasible":
+        return {**row, "message": plan["message"]}
     problems = lease_problems(inst, plan["leases"])
     recomputed = recompute_objective(inst, plan["leases"])
     g0 = time.monotonic()
     greedy = recompute_objective(inst, greedy_leases(inst))
     greedy_s = time.monotonic() - g0
     l0 = time.monotonic()
-    lp = lp_bound(inst)
+    lp = lp_bound(inst, max_displaced=budget)
     lp_s = time.monotonic() - l0
     pen = plan["objective"]["shortfall_penalty"]
+    moves = plan["objective"]["displaced_workers"]
+    lp_moves = lp_moves_bound(inst, pen, max_displaced=budget)
     mip_bound = plan["bound"]["shortfall_penalty"]
     bound = max(math.ceil(lp - 1e-6), mip_bound)
+    moves_bound = max(math.ceil(lp_moves - 1e-6), plan["bound"].get("displaced_workers", 0))
+    greedy_fits = budget is None or greedy["displaced_workers"] <= budget
     return {
-        "size": size, "ratio": ratio, "seed": seed, "units": len(inst.units), "firms": len(inst.firms),
+        **row,
         "supply_beds": sum(u.beds for u in inst.units if u.available),
         "demand_beds": sum(sum(f.demand.values()) for f in inst.firms),
-        "command": " ".join(["python", "-m", "allocation", "solve", path.name, "--time-limit", str(limit)]),
-        "status": plan["status"], "valid": not problems, "objective_matches": recomputed == plan["objective"],
-        "penalty": pen, "greedy_penalty": greedy["shortfall_penalty"], "lp_bound": round(lp, 3),
-        "mip_bound": mip_bound, "bound": bound,
+        "valid": not problems and (budget is None or moves <= budget),
+        "objective_matches": recomputed == plan["objective"],
+        "penalty": pen, "greedy_penalty": greedy["shortfall_penalty"], "greedy_fits_budget": greedy_fits,
+        "lp_bound": round(lp, 3), "mip_bound": mip_bound, "bound": bound,
         "gap_pct": 0.0 if pen == bound else round(100 * (pen - bound) / max(bound, 1), 3),
-        "displaced": plan["objective"]["displaced_workers"], "greedy_displaced": greedy["displaced_workers"],
+        "displaced": moves, "greedy_displaced": greedy["displaced_workers"],
+        "lp_moves_bound": round(lp_moves, 3), "moves_bound": moves_bound,
+        "moves_ratio_lp": round(moves / max(1.0, lp_moves), 3) if math.isfinite(lp_moves) else None,
+        "moves_ratio_bound": round(moves / max(1, moves_bound), 3),
         "firm_buildings": plan["objective"]["firm_buildings"], "greedy_firm_buildings": greedy["firm_buildings"],
         "empty_beds": plan["objective"]["empty_beds"], "greedy_empty_beds": greedy["empty_beds"],
-        "wall_s": round(wall, 2), "solve_seconds": plan["solve_seconds"], "greedy_s": round(greedy_s, 2),
+        "solve_seconds": plan["solve_seconds"], "greedy_s": round(greedy_s, 2),
         "lp_s": round(lp_s, 2), "model": plan.get("solver", {}).get("model"),
-        "levels": plan.get("solver", {}).get("levels"),
+        "source": plan.get("solver", {}).get("source"), "levels": plan.get("solver", {}).get("levels"),
     }
 
 
@@ -157,12 +185,12 @@ def mip_reference(path: Path, seconds: float) -> dict[str, Any]:
     """SCIP alone on the aggregated model of the first objective, for ``seconds``."""
     from ortools.linear_solver import pywraplp
 
-    from allocation.model import _set_objective, build_model, prepare
+    from allocation.model import build_model, prepare, set_level_objective
 
     inst = parse_instance(json.loads(path.read_text()))
     t = time.monotonic()
     model = build_model(inst, prepare(inst), compact=True, levels=1)
-    _set_objective(model, "shortfall_penalty")
+    set_level_objective(model, "shortfall_penalty")
     model.solver.SetTimeLimit(int(seconds * 1000))
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
@@ -175,23 +203,30 @@ def mip_reference(path: Path, seconds: float) -> dict[str, Any]:
 
 
 def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
-    head = ("| size | ratio | units / firms | status | penalty (greedy) | bound | gap % | 15-min MIP value / bound "
-            "| displaced (greedy) | firm-bldg pairs (greedy) | empty beds (greedy) | wall s |")
+    head = ("| size | ratio | budget | units / firms / residents | status | penalty (greedy) | bound | gap % "
+            "| 15-min MIP value / bound | moves (greedy) | LP moves bound | moves / LP | proven moves floor "
+            "| firm-bldg pairs | empty beds | wall s |")
     out = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
+        budget = "–" if r.get("budget") is None else f"{int(100 * r['budget_frac'])}% = {r['budget']}"
+        lead = f"| {r['size']} | {r['ratio']} | {budget} | {r['units']} / {r['firms']} / {r.get('residents', '?')} "
+        if r["status"] == "infeasible":
+            out.append(lead + f"| infeasible: {r['message']} |" + " |" * 11)
+            continue
         name = f"{r['size']}-{r['ratio']}-{r['seed']}.json"
-        ref = refs.get(name)
+        ref = refs.get(name) if r.get("budget") is None else None
         bound = r["bound"]
         refcol = "–"
         if ref:
             refcol = f"{ref['value']:g} / {ref['bound']:g}"
             bound = max(bound, math.ceil(ref["bound"] - 1e-6))
         gap = 0.0 if r["penalty"] == bound else 100 * (r["penalty"] - bound) / max(bound, 1)
+        greedy = f"{r['greedy_penalty']}" + ("" if r.get("greedy_fits_budget", True) else ", over budget")
         out.append(
-            f"| {r['size']} | {r['ratio']} | {r['units']} / {r['firms']} | {r['status']} "
-            f"| {r['penalty']} ({r['greedy_penalty']}) | {bound} | {gap:.2f} | {refcol} "
-            f"| {r['displaced']} ({r['greedy_displaced']}) | {r['firm_buildings']} ({r['greedy_firm_buildings']}) "
-            f"| {r['empty_beds']} ({r['greedy_empty_beds']}) | {r['wall_s']} |"
+            lead + f"| {r['status']} | {r['penalty']} ({greedy}) | {bound} | {gap:.2f} | {refcol} "
+            f"| {r['displaced']} ({r['greedy_displaced']}) | {r.get('lp_moves_bound', '–')} "
+            f"| {r.get('moves_ratio_lp', '–')} | {r.get('moves_bound', '–')} "
+            f"| {r['firm_buildings']} | {r['empty_beds']} | {r['wall_s']} |"
         )
     return "\n".join(out)
 
@@ -208,6 +243,8 @@ def main() -> None:
     r.add_argument("--size", choices=SIZES, action="append", required=True)
     r.add_argument("--ratio", type=float, action="append")
     r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--budget", action="append", default=None,
+                   help="moves budget as a fraction of residents, or 'none' (repeatable; default none)")
     r.add_argument("--workdir", default="/tmp/bench-allocation")
     r.add_argument("--out", required=True)
     m = sub.add_parser("mip-reference")
@@ -225,12 +262,14 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         out = Path(args.out)
         result: dict[str, Any] = {"machine": machine(), "rows": []}
+        budgets = [None if b == "none" else float(b) for b in (args.budget or ["none"])]
         for size in args.size:
             for ratio in args.ratio or [1.1]:
-                row = bench_one(size, ratio, args.seed, work)
-                result["rows"].append(row)
-                print(json.dumps(row), flush=True)
-                out.write_text(json.dumps(result, indent=1))
+                for frac in budgets:
+                    row = bench_one(size, ratio, args.seed, work, frac)
+                    result["rows"].append(row)
+                    print(json.dumps({k: v for k, v in row.items() if k != "levels"}), flush=True)
+                    out.write_text(json.dumps(result, indent=1))
     elif args.cmd == "mip-reference":
         res = mip_reference(Path(args.instance), args.seconds)
         res["machine"] = machine()

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
-
-# `pytest tests/allocation` (not only `python -m pytest`) must find the package at the root
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
 
 def unit(uid: str, building: str = "B1", beds: int = 4, rent: float = 100.0,

@@ -98,7 +98,7 @@ def test_placements_are_valid_and_objective_recomputes(data: st.DataObject) -> N
     n = data.draw(st.integers(0, 10))
     ids = [f"W{i}" for i in range(n)]
     workers = [{"id": w, "gender": data.draw(st.sampled_from(["male", "female"])),
-                "shift": data.draw(st.sampled_from(["day", "night"])),
+                "shift": data.draw(st.sampled_from(["day", "night", "rotating"])),
                 "roommates": data.draw(st.lists(st.sampled_from(ids), max_size=1).map(
                     lambda l, w=w: [m for m in l if m != w]))} for w in ids]
     inp = beds_input(units, workers)
@@ -130,3 +130,31 @@ def test_cli_beds(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "allocation", "beds", str(path)],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and proc.stderr.strip() == 'workers[0].gender: must be "male" or "female"'
+
+
+def test_rotating_workers_share_with_either_shift() -> None:
+    """Two 2-bed units; a day, a night and two rotating workers: D+R and N+R, no unit mixed.
+    (Were rotating a third shift, one unit would have to mix.)"""
+    ws = [{"id": "D1", "gender": "male", "shift": "day"}, {"id": "N1", "gender": "male", "shift": "night"},
+          {"id": "R1", "gender": "male", "shift": "rotating"}, {"id": "R2", "gender": "male", "shift": "rotating"}]
+    plan = assign_beds(beds_input([("U1", "male", 2), ("U2", "male", 2)], ws))
+    assert plan["status"] == "optimal"
+    assert plan["objective"]["mixed_shift_units"] == 0
+    unit_of = {a["worker"]: a["unit"] for a in plan["assignments"]}
+    assert unit_of["D1"] != unit_of["N1"]
+
+
+def test_day_and_night_in_one_unit_still_mix_with_a_rotating_worker() -> None:
+    """One 3-bed unit: day + night + rotating -> the unit is mixed (1)."""
+    ws = [{"id": "D1", "gender": "male", "shift": "day"}, {"id": "N1", "gender": "male", "shift": "night"},
+          {"id": "R1", "gender": "male", "shift": "rotating"}]
+    plan = assign_beds(beds_input([("U1", "male", 3)], ws))
+    assert plan["objective"]["mixed_shift_units"] == 1
+
+
+def test_beds_errors_are_instance_errors() -> None:
+    from allocation import InstanceError
+
+    with pytest.raises(InstanceError) as err:
+        assign_beds({"format": "firm-beds/1", "units": [], "workers": [{"id": "W", "gender": "x"}]})
+    assert err.value.field == "workers[0].gender"
