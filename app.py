@@ -24,6 +24,7 @@ from housing.leasing.headcount_requests import HeadcountRequestController
 from housing.leasing.leases import LeaseController
 from housing.leasing.occupancy import OccupancyController
 from housing.leasing.periods import PeriodController
+from housing.leasing.runs import AllocationRunController, MoveController
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
 from housing.register.buildings import BuildingController
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             BedAssignmentController,
             OccupancyController,
             RentInvoiceController,
+            AllocationRunController,
+            MoveController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

@@ -154,8 +154,11 @@ async def run_one(job: dict[str, Any], clock: Clock) -> None:
                         parent.send("stop")
                 await Job.update({Job.heartbeat_at: clock()}).where(Job.id == job_id)
                 last_beat = now_s
+    except asyncio.CancelledError:  # the server is stopping: the job will be found interrupted
+        process.kill()
+        raise
     finally:
-        process.join(timeout=5)
+        await anyio.to_thread.run_sync(process.join, 5)
         if process.is_alive():
             process.kill()
         parent.close()

@@ -78,3 +78,36 @@ class BedAssignment(Table):
     starts_on = Date()
     ends_on = Date(null=True, default=None)
     created_at = Timestamptz()
+
+
+class AllocationRun(Table):
+    """One solver run for a period: the snapshot of its inputs (a `park-allocation/1` instance),
+    the job that solves it, and — once applied or superseded — its fate. Its live status is the
+    job's (queued, running, done, failed) until then."""
+
+    id: Serial
+    period_id = ForeignKey(references=Period, on_delete=OnDelete.restrict, null=False, index=True)
+    job_id = Integer(index=True)
+    fate = Varchar(length=12, default="")  # "" | applying | applied | superseded
+    time_limit_s = Integer()
+    max_displaced_workers = Integer(null=True, default=None)
+    instance = JSON()
+    unit_ids = JSON()  # instance unit code → unit id
+    inputs_digest = Varchar(length=64)
+    created_at = Timestamptz()
+    applied_at = Timestamptz(null=True, default=None)
+
+
+class Move(Table):
+    """A resident of a unit its firm is releasing: they must leave their bed by `deadline`."""
+
+    id: Serial
+    run_id = ForeignKey(references=AllocationRun, on_delete=OnDelete.restrict, null=False, index=True)
+    worker_id = ForeignKey(references=Worker, on_delete=OnDelete.restrict, null=False, index=True)
+    firm_id = ForeignKey(references=Firm, on_delete=OnDelete.restrict, null=False, index=True)
+    bed_assignment_id = ForeignKey(references=BedAssignment, on_delete=OnDelete.restrict, null=False)
+    unit_id = ForeignKey(references=Unit, on_delete=OnDelete.restrict, null=False)
+    bed = Integer()
+    deadline = Date()
+    status = Varchar(length=8, default="pending")  # pending | done
+    created_at = Timestamptz()

@@ -146,6 +146,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_moved_out": ("该员工已从这个床位搬出。", "The worker has already moved out of this bed."),
     "month_billed": ("该企业这个月的租金账单已开出。", "This firm's month has already been billed."),
     "invoice_already_void": ("该账单已作废。", "This invoice is already void."),
+    "period_allocated_runs": (
+        "该周期已完成分配，不能再运行或应用方案。",
+        "This period is already allocated; no more runs can be started or applied.",
+    ),
+    "run_not_appliable": (
+        "该方案已应用、已被取代或正在应用中。",
+        "This run has been applied, superseded, or is being applied right now.",
+    ),
+    "run_not_done": ("该方案尚未算完（或没有可用的方案）。", "This run has not finished with a usable plan."),
+    "run_inputs_changed": (
+        "自方案计算以来，申请、房间或租约已有变动，请重新运行后再应用。",
+        "Requests, units or leases changed since this run's snapshot; run again before applying.",
+    ),
     "staff_sets_priority": ("优先级由园区工作人员设定。", "Priority is set by park staff."),
     "request_exists": (
         "该企业在本周期已有用房申请，请修改原申请。",

@@ -16,7 +16,7 @@ from stdnum.cn import ric, uscc
 
 from housing.billing.tables import RentInvoice, RentInvoiceLine
 from housing.jobs.tables import Job
-from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease, Period
+from housing.leasing.tables import AllocationRun, BedAssignment, HeadcountRequest, Lease, Move, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
 from housing.web.db import engine, is_sqlite
@@ -24,6 +24,8 @@ from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
 TABLES_CHILD_FIRST = [
+    Move,
+    AllocationRun,
     Job,
     RentInvoiceLine,
     RentInvoice,
@@ -85,8 +87,9 @@ class Park:
     request1: int  # firm 1's request in the open period
     lease1: int  # units[0] (B01-101, 4 beds) leased to firm 1 for men since 20 days ago, open-ended
     bed1: int  # worker1 sleeps in bed 1 of units[0] since the lease began
-    lease2: int  # units[3] (the women's block, 8 beds) leased to firm 2 for the open period; empty
+    lease2: int  # units[3] (the women's block, 8 beds) leased to firm 2 for a quarter a year on; empty
     invoice1: int  # firm 1's issued rent invoice for 2020-01 (one line: lease1, a whole month)
+    run1: int  # a failed allocation run of the open period (nothing for the runner to do)
 
 
 async def empty_database() -> None:
@@ -217,8 +220,8 @@ async def small_park() -> Park:
             unit_id=units[3],
             firm_id=firm2,
             gender="female",
-            starts_on=today + timedelta(days=40),
-            ends_on=today + timedelta(days=130),
+            starts_on=today + timedelta(days=400),
+            ends_on=today + timedelta(days=490),
             rent_rate_fen_per_m2=500,
             created_at=now,
         )
@@ -234,6 +237,20 @@ async def small_park() -> Park:
             days_leased=31,
             days_in_month=31,
             amount_fen=18250,
+        )
+    )
+    job1 = await _insert(
+        Job(kind="allocation", status="failed", params={}, error="example", created_at=now, finished_at=now)
+    )
+    run1 = await _insert(
+        AllocationRun(
+            period_id=period_open,
+            job_id=job1,
+            time_limit_s=5,
+            instance={"format": "park-allocation/1", "units": [], "firms": [], "current": []},
+            unit_ids={},
+            inputs_digest="",
+            created_at=now,
         )
     )
     return Park(
@@ -255,6 +272,7 @@ async def small_park() -> Park:
         bed1,
         lease2,
         invoice1,
+        run1,
     )
 
 

@@ -196,6 +196,25 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         lambda p, role: {"reason": "面积录错"},
         _s(401, 200, 403, 403, 403),
     ),
+    # allocation runs: staff start, read the snapshot and apply; HR reads (its own line only)
+    ("POST", "/api/allocation-runs"): (
+        lambda p: "/api/allocation-runs",
+        lambda p, role: {"period_id": p.period_open, "time_limit_s": 1},
+        _s(401, 202, 403, 403, 403),
+    ),
+    ("GET", "/api/allocation-runs"): (lambda p: "/api/allocation-runs", None, REGISTER_READ),
+    ("GET", "/api/allocation-runs/{run_id:int}"): (lambda p: f"/api/allocation-runs/{p.run1}", None, REGISTER_READ),
+    ("GET", "/api/allocation-runs/{run_id:int}/instance"): (
+        lambda p: f"/api/allocation-runs/{p.run1}/instance",
+        None,
+        STAFF_ONLY_READ,
+    ),
+    ("POST", "/api/allocation-runs/{run_id:int}/apply"): (
+        lambda p: f"/api/allocation-runs/{p.run1}/apply",
+        None,
+        _s(401, 409, 403, 403, 403),  # run1 failed: nothing to apply
+    ),
+    ("GET", "/api/moves"): (lambda p: "/api/moves", None, REGISTER_READ),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
     # buildings: staff keeps the register, HR reads it
