@@ -68,8 +68,8 @@ ENTRIES = resource.Resource(
 def day_range(since: date | None, until: date | None) -> list[Combinable | None]:
     """Entries from the start of `since` to the end of `until`, both park days, inclusive."""
     return [
-        AuditEntry.at >= park_day_start(since) if since else None,
-        AuditEntry.at < park_day_start(until + timedelta(days=1)) if until else None,
+        AuditEntry.at >= park_day_start(since) if since and since > date.min else None,
+        AuditEntry.at < park_day_start(until + timedelta(days=1)) if until and until < date.max else None,
     ]
 
 

@@ -15,6 +15,8 @@ import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"  # a park month, 2000-01 to 2099-12
+
 
 def month_bounds(month: str) -> tuple[date, date]:
     """`"2027-02"` → (2027-02-01, 2027-02-28)."""

@@ -21,7 +21,7 @@ from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
 
-from housing.billing.money import days_leased, line_amount_fen, month_bounds
+from housing.billing.money import MONTH_PATTERN, days_leased, line_amount_fen, month_bounds
 from housing.billing.tables import RentInvoice, RentInvoiceLine
 from housing.excel.sheets import XLSX, Column, Sheet, workbook, xlsx_response
 from housing.leasing.leases import overlaps
@@ -33,7 +33,7 @@ from housing.web.db import write_transaction
 from housing.web.problems import Problem, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, msgspec.Meta(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
@@ -341,7 +341,7 @@ class RentInvoiceController(Controller):
         self,
         request: Request[Any, Any, Any],
         page: PageDep,
-        month: Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+        month: Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN)] = None,
         firm_id: Annotated[
             int | None, QueryParameter(ge=1, le=resource.MAX_ID, description="staff only; HR sees its own firm")
         ] = None,
@@ -359,7 +359,7 @@ class RentInvoiceController(Controller):
     async def export(
         self,
         request: Request[Any, Any, Any],
-        month: Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+        month: Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN)] = None,
     ) -> Response[bytes]:
         """The invoices as an .xlsx for the finance office (staff: a month of every firm; HR: its own)."""
         data = await export_month(viewer_of(request), month)

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
@@ -429,11 +429,11 @@ class AllocationRunController(Controller):
         return await run_view(viewer_of(request), run_id)
 
     @get("/{run_id:int}/instance", opt=allow(STAFF))
-    async def get_instance(self, request: Request[Any, Any, Any], run_id: PathId) -> Response[bytes]:
+    async def get_instance(self, request: Request[Any, Any, Any], run_id: PathId) -> dict[str, Any]:
         """The snapshot as a park-allocation/1 instance: `python -m allocation solve` re-solves it."""
         run, _ = await _load(run_id)
-        body = json.dumps(_json(run["instance"]), ensure_ascii=False).encode()
-        return Response(body, media_type="application/json")
+        instance: dict[str, Any] = _json(run["instance"])
+        return instance
 
     @post("/{run_id:int}/apply", status_code=200, opt=allow(STAFF))
     async def apply(self, request: Request[Any, Any, Any], run_id: PathId) -> RunOut:

@@ -15,6 +15,7 @@ request class decodes a handler's `data` struct straight from the bytes with `st
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -39,10 +40,17 @@ def body_struct(handler: BaseRouteHandler) -> type[msgspec.Struct] | None:
     return _struct_of[handler]
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def nul_path(value: Any, path: str = "") -> str | None:
-    """Where the first NUL character sits in a decoded body (`records[3].txn_id`), if anywhere."""
+    """Where the first unusable value sits in a decoded body (`records[3].txn_id`), if anywhere:
+    a string with a NUL character, or a date outside 1900–2199 (no lease, shift or payslip of
+    this park is dated year 1 or 9999, and date arithmetic there overflows)."""
     if isinstance(value, str):
         return (path or "body") if "\x00" in value else None
+    if isinstance(value, date):
+        return None if EARLIEST <= value <= LATEST else (path or "body")
     if isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
             found = nul_path(getattr(value, name), f"{path}.{name}" if path else name)
@@ -76,7 +84,7 @@ def decode_strictly(raw: bytes, target: type[msgspec.Struct]) -> msgspec.Struct:
     except RecursionError:
         raise Problem(400, "malformed_body", errors=[FieldError("body", "too_deep")]) from None
     if where := nul_path(value):
-        raise invalid(where, "nul_character")
+        raise invalid(where, "unusable_value")
     return value
 
 

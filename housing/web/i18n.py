@@ -31,6 +31,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "json_only": ("应为 application/json", "must be application/json"),
     "nul_character": ("不能包含空字符（NUL）。", "Must not contain a NUL character."),
+    "unusable_value": (
+        "不能包含空字符（NUL），日期须在 1900–2199 年之间。",
+        "Must not contain a NUL character; dates must fall in 1900–2199.",
+    ),
     "too_large": ("请求内容过大。", "The request is too large."),
     "not_authenticated": ("请先登录。", "Please log in first."),
     "forbidden": ("您的角色无权进行此操作。", "Your role is not allowed to do this."),

@@ -139,3 +139,15 @@ async def test_weak_passwords_are_refused(api, weak) -> None:
 async def test_a_sound_password_is_accepted(api) -> None:
     body = {"username": "chenjing", "password": "Jz-night-shift-7", "role": "worker", "worker_id": api.park.firm1_other}
     assert (await api.post("hr1", "/api/accounts", json=body)).status_code == 201
+
+
+async def test_dates_out_of_any_park_calendar_are_refused_naming_the_field(api, counts) -> None:
+    before = await counts()
+    body = {"name": "远古", "starts_on": "0001-01-01", "ends_on": "0001-03-31", "request_deadline": "0001-01-01"}
+    response = await api.post("staff", "/api/periods", json=body)
+    _assert_problem(response, 422, "starts_on")
+    month = await api.post("staff", "/api/rent-invoices/run", json={"month": "0000-01"})
+    _assert_problem(month, 422, "month")
+    audit = await api.get("staff", "/api/audit?until=9999-12-31&since=0001-01-01")
+    assert audit.status_code == 200
+    assert await counts() == before
