@@ -35,6 +35,7 @@ from housing.web.resource import Id, PageDep, PathId, Row
 
 Month = Annotated[str, msgspec.Meta(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+INSERT_BATCH = 2000
 
 
 class RunRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -182,9 +183,9 @@ async def run_month(viewer: Viewer, month: str, firm_id: int | None = None) -> R
                 (RentInvoice.month == month) & (RentInvoice.status == "issued") & RentInvoice.firm_id.is_in(list(lines))
             )
             new_ids = {row["firm_id"]: row["id"] for row in made}
-            await RentInvoiceLine.insert(
-                *(RentInvoiceLine(invoice_id=new_ids[f], **line) for f, rows in lines.items() for line in rows)
-            )
+            all_lines = [RentInvoiceLine(invoice_id=new_ids[f], **line) for f, rows in lines.items() for line in rows]
+            for start in range(0, len(all_lines), INSERT_BATCH):  # PostgreSQL takes at most 32,767 parameters
+                await RentInvoiceLine.insert(*all_lines[start : start + INSERT_BATCH])
             for f, invoice_id in new_ids.items():
                 total = sum(line["amount_fen"] for line in lines[f])
                 await audit.record(
