@@ -5,7 +5,7 @@
     python scripts/bench_api.py --table scripts/bench/api-2026-11-23.json   # the tables again
 
 What is measured, per engine (SQLite, PostgreSQL) and per endpoint (`GET /api/me`,
-`GET /api/workers?limit=50`, both as `hr1`):
+`GET /api/workers?limit=50`, both as `hr1`; `GET /api/me/bed` as `worker1`):
 
 * **The baseline is the ceiling.** `scripts/bench_api_baseline.py` serves the same two routes
   with nothing but the work they must do: verify the same JWT and read the same rows with *one*
@@ -72,8 +72,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 PYTHON = sys.executable
 
-LOGIN = {"username": "hr1", "password": "demo1234"}
-ENDPOINTS = ["/api/me", "/api/workers?limit=50"]
+# Each endpoint as the person who opens it most: HR its own page, a worker its bed.
+ENDPOINTS = {"/api/me": "hr1", "/api/workers?limit=50": "hr1", "/api/me/bed": "worker1"}
+PASSWORD = "demo1234"
 TARGET_RATIO = 0.50  # app throughput ≥ 50 % of the baseline's
 TARGET_P99 = 3.0  # app p99 ≤ 3 × the baseline's at the same offered load
 OPEN_LOOP_SHARE = 0.5  # offered load = this × the baseline's measured capacity
@@ -521,20 +522,26 @@ def postgres_reachable(admin_url: str) -> bool:
 # =========================================================================================
 
 
-def login(server: Server) -> str:
+def login(server: Server) -> dict[str, str]:
+    """A token per endpoint, of the person who uses it."""
     import httpx
 
-    answer = httpx.post(server.url + "/api/auth/login", json=LOGIN, timeout=30.0)
-    answer.raise_for_status()
-    return str(answer.json()["token"])
+    tokens: dict[str, str] = {}
+    for username in sorted(set(ENDPOINTS.values())):
+        answer = httpx.post(
+            server.url + "/api/auth/login", json={"username": username, "password": PASSWORD}, timeout=30.0
+        )
+        answer.raise_for_status()
+        tokens[username] = str(answer.json()["token"])
+    return {path: tokens[username] for path, username in ENDPOINTS.items()}
 
 
-def check_same_answers(app: Server, baseline: Server, token: str) -> None:
+def check_same_answers(app: Server, baseline: Server, tokens: dict[str, str]) -> None:
     """The baseline must answer what the app answers, or the comparison means nothing."""
     import httpx
 
-    headers = {"Authorization": f"Bearer {token}"}
     for path in ENDPOINTS:
+        headers = {"Authorization": f"Bearer {tokens[path]}"}
         ours = httpx.get(app.url + path, headers=headers, timeout=10.0)
         theirs = httpx.get(baseline.url + path, headers=headers, timeout=10.0)
         if ours.status_code != 200 or theirs.status_code != 200 or ours.json() != theirs.json():
@@ -672,33 +679,35 @@ def interleaved(servers: list[Server], round_no: int) -> list[Server]:
     return servers if round_no % 2 == 0 else list(reversed(servers))
 
 
-def warm_up(servers: list[Server], token: str, s: Settings) -> None:
+def warm_up(servers: list[Server], tokens: dict[str, str], s: Settings) -> None:
     """A short closed loop on every server and endpoint: imports, caches and pools get filled."""
     short = Settings(**{**s.__dict__, "seconds": s.warmup_s})
     for server in servers:
         for path in ENDPOINTS:
-            throughput(server, path, token, short)
+            throughput(server, path, tokens[path], short)
 
 
-def throughput_rounds(servers: list[Server], token: str, s: Settings) -> list[dict[str, Any]]:
+def throughput_rounds(servers: list[Server], tokens: dict[str, str], s: Settings) -> list[dict[str, Any]]:
     runs = []
     for round_no in range(s.rounds):
         for path in ENDPOINTS:
             for server in interleaved(servers, round_no):
-                result = throughput(server, path, token, s)
+                result = throughput(server, path, tokens[path], s)
                 runs.append({"phase": "throughput", "round": round_no, "path": path, "server": server.name, **result})
                 print(f"    round {round_no + 1} {path:24} {server.name:17} {result['rps']:8.0f} req/s{cores(result)}")
     return runs
 
 
-def latency_rounds(servers: list[Server], token: str, ceilings: dict[str, float], s: Settings) -> list[dict[str, Any]]:
+def latency_rounds(
+    servers: list[Server], tokens: dict[str, str], ceilings: dict[str, float], s: Settings
+) -> list[dict[str, Any]]:
     """Open loop at OPEN_LOOP_SHARE of each endpoint's baseline capacity, interleaved."""
     runs = []
     for path in ENDPOINTS:
         rate = OPEN_LOOP_SHARE * ceilings[path]
         for round_no in range(s.rounds):
             for server in interleaved(servers, round_no):
-                result = latency(server, path, token, rate, s)
+                result = latency(server, path, tokens[path], rate, s)
                 lat = sorted(result["latencies_ms"])
                 p50, p99 = percentile(lat, 50), percentile(lat, 99)
                 runs.append(
@@ -738,14 +747,14 @@ def measure_engine(engine: str, database_url: str, flags: list[str], s: Settings
     try:
         for server in servers:
             wait_ready(server, "/api/me" if server is base else "/health")
-        token = login(app1)
+        tokens = login(app1)
         for server in servers:
             if server is not base:
-                check_same_answers(server, base, token)
-        warm_up(servers, token, s)
-        runs = throughput_rounds(servers, token, s)
+                check_same_answers(server, base, tokens)
+        warm_up(servers, tokens, s)
+        runs = throughput_rounds(servers, tokens, s)
         ceilings = {path: median_rps(runs, base.name, path) for path in ENDPOINTS}
-        runs += latency_rounds([app1, base], token, ceilings, s)
+        runs += latency_rounds([app1, base], tokens, ceilings, s)
     finally:
         for server in servers:
             stop(server.proc)

@@ -73,6 +73,32 @@ FROM viewer CROSS JOIN total LEFT JOIN page ON TRUE
 ORDER BY page.id
 """
 
+# A worker's bed and roommates: the live session names the worker; one row per occupant of the
+# worker's unit (the worker included), or one row with NULLs when the worker has no bed; no
+# row when the session is not live. Mirrors housing.leasing.occupancy.MY_BED + the viewer.
+ME_BED_SQL = """
+WITH viewer AS (
+    SELECT a.worker_id
+    FROM login_session s
+    JOIN account a ON a.id = s.account_id
+    JOIN piccolo_user u ON u.id = a.user_id
+    JOIN worker w ON w.id = a.worker_id
+    WHERE s.jti = $1 AND s.account_id = $2 AND s.ended_at IS NULL AND u.active AND w.active
+      AND a.role = 'worker'
+),
+mine AS (
+    SELECT unit_id FROM bed_assignment WHERE worker_id = (SELECT worker_id FROM viewer) AND ends_on IS NULL
+)
+SELECT viewer.worker_id AS me, b.code, b.name AS building_name, u.floor, u.number, u.beds,
+       a.bed, a.starts_on, a.worker_id, w.name
+FROM viewer
+LEFT JOIN bed_assignment a ON a.unit_id = (SELECT unit_id FROM mine) AND a.ends_on IS NULL
+LEFT JOIN unit u ON u.id = a.unit_id
+LEFT JOIN building b ON b.id = u.building_id
+LEFT JOIN worker w ON w.id = a.worker_id
+ORDER BY a.bed
+"""
+
 # -----------------------------------------------------------------------------------------
 
 WORKER_COLUMNS = (
@@ -116,6 +142,7 @@ class Db:
     pool: Any = None
     me_sql: str = ""
     workers_sql: str = ""
+    me_bed_sql: str = ""
 
     async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         if self.sqlite:
@@ -133,6 +160,7 @@ async def open_db() -> None:
         raise RuntimeError("the baseline needs SECRET_KEY (the app's JWT key) in the environment")
     DB.me_sql = render(ME_SQL, DB.sqlite)
     DB.workers_sql = render(WORKERS_SQL, DB.sqlite)
+    DB.me_bed_sql = render(ME_BED_SQL, DB.sqlite)
     if DB.sqlite:
         import aiosqlite
 
@@ -232,4 +260,33 @@ async def workers(request: Request[Any, Any, Any], limit: int = 50, offset: int 
     return json_response({"items": items, "limit": limit, "offset": offset, "total": rows[0][1]})
 
 
-app = Litestar(route_handlers=[me, workers], on_startup=[open_db], on_shutdown=[close_db], openapi_config=None)
+@get("/api/me/bed")
+async def me_bed(request: Request[Any, Any, Any]) -> Response[bytes]:
+    claims = claims_of(request)
+    if claims is None:
+        return unauthorized()
+    account_id, jti = claims
+    rows = await DB.fetch(DB.me_bed_sql, jti, account_id)
+    if not rows:
+        return unauthorized()
+    me = rows[0][0]
+    mine = next((r for r in rows if r[8] == me), None)
+    if mine is None:
+        return Response(b'{"status":404,"title":"not found"}', status_code=404, media_type="application/json")
+    since = mine[7] if not isinstance(mine[7], str) else datetime.fromisoformat(mine[7]).date()
+    return json_response(
+        {
+            "building_code": mine[1],
+            "building_name": mine[2],
+            "floor": mine[3],
+            "unit_number": mine[4],
+            "bed": mine[6],
+            "beds": mine[5],
+            "since": since,
+            "roommates": [{"bed": r[6], "name": r[9]} for r in rows if r is not mine],
+            "pending_move": None,
+        }
+    )
+
+
+app = Litestar(route_handlers=[me, workers, me_bed], on_startup=[open_db], on_shutdown=[close_db], openapi_config=None)
