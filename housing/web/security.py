@@ -20,7 +20,6 @@ its forms.
 from __future__ import annotations
 
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from housing.settings import Settings
@@ -38,24 +37,29 @@ CSRF_EXEMPT = ["^/api/", "^/admin", "^/health$", "^/schema"]
 
 
 def security_headers(settings: Settings):  # type: ignore[no-untyped-def]
-    """A `before_send` hook adding the headers above to every HTTP response."""
+    """A `before_send` hook adding the headers above to every HTTP response (raw header
+    tuples, built once: this runs on every response)."""
     common = [
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "same-origin"),
-        ("X-Frame-Options", "DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
     ]
     if settings.hsts_seconds > 0:
-        common.append(("Strict-Transport-Security", f"max-age={settings.hsts_seconds}; includeSubDomains"))
+        common.append((b"strict-transport-security", f"max-age={settings.hsts_seconds}; includeSubDomains".encode()))
+    ours = {name for name, _ in common} | {b"content-security-policy"}
+    html_csp, data_csp = HTML_CSP.encode(), DATA_CSP.encode()
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in common:
-            headers[name] = value
+        headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in ours]
+        headers.extend(common)
         if not scope["path"].startswith(ADMIN_PREFIX):
-            content_type = headers.get("content-type", "")
-            headers["Content-Security-Policy"] = HTML_CSP if content_type.startswith("text/html") else DATA_CSP
+            content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+            headers.append(
+                (b"content-security-policy", html_csp if content_type.startswith(b"text/html") else data_csp)
+            )
+        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
     return add_headers
 
