@@ -194,7 +194,7 @@ class LeaseController(Controller):
         unit_id: Annotated[int | None, QueryParameter(ge=1, le=resource.MAX_ID)] = None,
         building_id: Annotated[int | None, QueryParameter(ge=1, le=resource.MAX_ID)] = None,
         active_on_day: Annotated[
-            date | None, QueryParameter(query="active_on", description="only leases running on this day")
+            date | None, QueryParameter(name="active_on", description="only leases running on this day")
         ] = None,
     ) -> OffsetPagination[LeaseOut]:
         """Leases; HR sees only its own firm's."""

@@ -135,7 +135,7 @@ class OccupancyController(Controller):
     async def occupancy(
         self,
         request: Request[Any, Any, Any],
-        day: Annotated[date | None, QueryParameter(query="date", description="park day; default today")] = None,
+        day: Annotated[date | None, QueryParameter(name="date", description="park day; default today")] = None,
     ) -> Occupancy:
         """Per building and floor: units, beds, leased, occupied, free; per unit its firm and occupants."""
         on = day or park_day(viewer_of(request).now)
