@@ -69,7 +69,10 @@ async def open_database(app: Litestar) -> None:
     await prepare_database()
     await throttle.forget_expired(app.state.settings.login_limits)
     if _pooled(app):
-        await engine().start_connection_pool()  # type: ignore[attr-defined]
+        settings = app.state.settings
+        await engine().start_connection_pool(  # type: ignore[attr-defined]
+            min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
     if app.state.settings.run_jobs:
         await app.state.runner.start()
 

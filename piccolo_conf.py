@@ -11,15 +11,14 @@ import os
 from pathlib import Path
 
 from piccolo.conf.apps import AppRegistry
-from piccolo.engine.postgres import PostgresEngine
 
-from housing.web.db import ParkSQLiteEngine
+from housing.web.db import ParkPostgresEngine, ParkSQLiteEngine
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_SQLITE_PATH = ROOT / "var" / "park.sqlite"
 
 
-def engine_from_url(url: str | None) -> ParkSQLiteEngine | PostgresEngine:
+def engine_from_url(url: str | None) -> ParkSQLiteEngine | ParkPostgresEngine:
     """Pick the engine for `url`; `sqlite:///path` and an empty value both mean SQLite."""
     if not url:
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -29,7 +28,7 @@ def engine_from_url(url: str | None) -> ParkSQLiteEngine | PostgresEngine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return ParkSQLiteEngine(path=str(path), timeout=30)
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresEngine(config={"dsn": url})
+        return ParkPostgresEngine(config={"dsn": url})
     raise RuntimeError(f"DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':', 1)[0]}://…")
 
 

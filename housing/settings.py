@@ -40,9 +40,11 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed; any other peer is the client itself.
     trusted_proxies: tuple[IPNetwork, ...] = ()
     hsts_seconds: int = 0
-    # PostgreSQL serves requests from a connection pool; tests turn it off (`DB_POOL=0`) because
-    # their app runs in a thread of its own, sharing no event loop with the test.
+    # PostgreSQL serves requests from a connection pool (`DB_POOL=0`: a connection per query,
+    # e.g. behind PgBouncer); it opens `DB_POOL_MIN` connections and grows to `DB_POOL_MAX`.
     db_pool: bool = True
+    db_pool_min: int = 2
+    db_pool_max: int = 10
     # Each API process runs long work (solver runs) in child processes; `RUN_JOBS=0` leaves
     # that to other processes (or to SAQ workers) and only serves requests.
     run_jobs: bool = True
@@ -61,6 +63,8 @@ class Settings:
             trusted_proxies=_networks(env.get("TRUSTED_PROXIES", "")),
             hsts_seconds=int(env.get("HSTS_SECONDS", "31536000" if production else "0")),
             db_pool=env.get("DB_POOL", "1") != "0",
+            db_pool_min=int(env.get("DB_POOL_MIN", "2")),
+            db_pool_max=int(env.get("DB_POOL_MAX", "10")),
             run_jobs=env.get("RUN_JOBS", "1") != "0",
         )
 

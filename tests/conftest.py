@@ -16,7 +16,7 @@ from pathlib import Path
 _session_dir = Path(tempfile.mkdtemp(prefix="park-test-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_session_dir / 'test.sqlite'}")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
-os.environ["DB_POOL"] = "0"
+os.environ.setdefault("DB_POOL_MIN", "1")  # each test app opens its pool: one connection to start with
 
 import asyncio  # noqa: E402
 

@@ -20,6 +20,7 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 
@@ -107,6 +108,39 @@ async def prepare_database() -> None:
     """At start-up. SQLite in WAL mode lets readers go on while one writer writes."""
     if is_sqlite():
         await engine().run_ddl("PRAGMA journal_mode=WAL")
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class ParkPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine with one connection pool per event loop.
+
+    A pool belongs to the loop that made it. The server has one loop, so nothing changes there;
+    but a test drives the app (in its own thread and loop, with its pool) and also reads and
+    writes the database from the test's loop: each loop gets its own pool, or none and a
+    connection per query, instead of borrowing another loop's connections.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop | None, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def pool(self) -> Any:
+        return self._pools.get(_running_loop())
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        loop = _running_loop()
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
 
 
 def in_transaction() -> bool:

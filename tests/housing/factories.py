@@ -108,6 +108,13 @@ async def _insert(row: object) -> int:
 
 
 async def small_park() -> Park:
+    """The park, in one transaction: one connection for all its rows (without a pool, each
+    query on PostgreSQL would open its own)."""
+    async with engine().transaction():
+        return await _small_park()
+
+
+async def _small_park() -> Park:
     b_any = await _insert(Building(code="B01", name="员工之家1号楼", floors=6, gender_rule="any"))
     b_female = await _insert(Building(code="B02", name="员工之家2号楼（女工楼）", floors=4, gender_rule="female"))
     b_empty = await _insert(Building(code="B09", name="在建9号楼", floors=3, gender_rule="any"))
