@@ -66,7 +66,7 @@ def _headers(role: str) -> dict[str, str]:
 
 @SCHEMA.parametrize()
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
