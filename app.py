@@ -70,7 +70,7 @@ async def open_database(app: Litestar) -> None:
     await throttle.forget_expired(app.state.settings.login_limits)
     if _pooled(app):
         settings = app.state.settings
-        await engine().start_connection_pool(  # type: ignore[attr-defined]
+        await engine().start_connection_pool(  # type: ignore[call-arg]
             min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
     if app.state.settings.run_jobs:

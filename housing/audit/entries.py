@@ -18,7 +18,7 @@ from piccolo.columns.combination import Combinable
 
 from housing.web import resource
 from housing.web.access import STAFF, Viewer, allow, viewer_of
-from housing.web.clock import park_day_start
+from housing.web.clock import as_datetime, park_day_start
 from housing.web.resource import PageDep, Row
 from housing.web.tables import AuditEntry
 
@@ -39,7 +39,7 @@ def to_out(row: Row, viewer: Viewer) -> AuditEntryOut:
     at = row["at"]
     return AuditEntryOut(
         id=row["id"],
-        at=at if isinstance(at, datetime) else datetime.fromisoformat(at),
+        at=as_datetime(at),
         account_id=row["account_id"],
         username=row["username"],
         table_name=row["table_name"],

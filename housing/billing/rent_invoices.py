@@ -26,9 +26,10 @@ from housing.billing.tables import RentInvoice, RentInvoiceLine
 from housing.excel.sheets import XLSX, Column, Sheet, workbook, xlsx_response
 from housing.leasing.leases import overlaps
 from housing.leasing.tables import Lease
+from housing.register.units import area_m2
 from housing.web import audit, resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.web.clock import PARK_TZ
+from housing.web.clock import PARK_TZ, as_datetime
 from housing.web.db import write_transaction
 from housing.web.problems import Problem, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
@@ -82,10 +83,6 @@ class RunResult(msgspec.Struct):
     total_fen: int
 
 
-def _moment(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 def to_out(row: Row, viewer: Viewer) -> InvoiceOut:
     return InvoiceOut(
         id=row["id"],
@@ -94,7 +91,7 @@ def to_out(row: Row, viewer: Viewer) -> InvoiceOut:
         month=row["month"],
         total_fen=row["total_fen"],
         status=row["status"],
-        issued_at=_moment(row["issued_at"]),
+        issued_at=as_datetime(row["issued_at"]),
         void_reason=row["void_reason"],
     )
 
@@ -200,10 +197,11 @@ async def run_month(viewer: Viewer, month: str, firm_id: int | None = None) -> R
     )
 
 
-async def invoice_with_lines(viewer: Viewer, invoice_id: int) -> InvoiceOut:
-    invoice = await resource.fetch(INVOICES, viewer, invoice_id)
-    rows = await (
+async def lines_of(invoice_ids: list[int]) -> list[Row]:
+    """The lines of these invoices, in invoice then line order, with each unit's name."""
+    return await (  # type: ignore[no-any-return]
         RentInvoiceLine.select(
+            RentInvoiceLine.invoice_id,
             RentInvoiceLine.lease_id,
             RentInvoiceLine.unit_id,
             RentInvoiceLine.unit_id.building_id.code.as_alias("building_code"),  # type: ignore[union-attr]
@@ -214,15 +212,20 @@ async def invoice_with_lines(viewer: Viewer, invoice_id: int) -> InvoiceOut:
             RentInvoiceLine.days_in_month,
             RentInvoiceLine.amount_fen,
         )
-        .where(RentInvoiceLine.invoice_id == invoice_id)
-        .order_by(RentInvoiceLine.id)
+        .where(RentInvoiceLine.invoice_id.is_in(invoice_ids or [0]))
+        .order_by(RentInvoiceLine.invoice_id, RentInvoiceLine.id)
     )
+
+
+async def invoice_with_lines(viewer: Viewer, invoice_id: int) -> InvoiceOut:
+    invoice = await resource.fetch(INVOICES, viewer, invoice_id)
+    rows = await lines_of([invoice_id])
     invoice.lines = [
         InvoiceLineOut(
             lease_id=r["lease_id"],
             unit_id=r["unit_id"],
             unit=f"{r['building_code']}-{r['unit_number']}",
-            area_m2=(Decimal(r["area_centi_m2"]) / 100).quantize(Decimal("0.01")),
+            area_m2=area_m2(r["area_centi_m2"]),
             rent_rate_fen_per_m2=r["rent_rate_fen_per_m2"],
             days_leased=r["days_leased"],
             days_in_month=r["days_in_month"],
@@ -283,20 +286,7 @@ async def export_month(viewer: Viewer, month: str | None) -> bytes:
         invoices = invoices.where(condition)
     rows = await invoices
     names = {r["id"]: r["firm_name"] for r in rows}
-    lines = await (
-        RentInvoiceLine.select(
-            RentInvoiceLine.invoice_id,
-            RentInvoiceLine.unit_id.building_id.code.as_alias("building_code"),  # type: ignore[union-attr]
-            RentInvoiceLine.unit_id.number.as_alias("unit_number"),
-            RentInvoiceLine.area_centi_m2,
-            RentInvoiceLine.rent_rate_fen_per_m2,
-            RentInvoiceLine.days_leased,
-            RentInvoiceLine.days_in_month,
-            RentInvoiceLine.amount_fen,
-        )
-        .where(RentInvoiceLine.invoice_id.is_in(list(names) or [0]))
-        .order_by(RentInvoiceLine.invoice_id, RentInvoiceLine.id)
-    )
+    lines = await lines_of(list(names))
     summary = Sheet(
         "账单",
         INVOICE_COLUMNS,
@@ -307,7 +297,7 @@ async def export_month(viewer: Viewer, month: str | None) -> bytes:
                 r["month"],
                 r["total_fen"],
                 STATUS_ZH.get(r["status"], r["status"]),
-                _moment(r["issued_at"]).astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M"),
+                as_datetime(r["issued_at"]).astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M"),
                 r["void_reason"],
             ]
             for r in rows
@@ -321,7 +311,7 @@ async def export_month(viewer: Viewer, month: str | None) -> bytes:
                 line["invoice_id"],
                 names[line["invoice_id"]],
                 f"{line['building_code']}-{line['unit_number']}",
-                (Decimal(line["area_centi_m2"]) / 100).quantize(Decimal("0.01")),
+                area_m2(line["area_centi_m2"]),
                 line["rent_rate_fen_per_m2"],
                 line["days_leased"],
                 line["days_in_month"],

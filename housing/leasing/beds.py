@@ -24,7 +24,7 @@ from housing.leasing.tables import BedAssignment, Lease
 from housing.register.tables import HousingStatus, Unit, Worker
 from housing.web import audit, resource
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
-from housing.web.clock import as_date, park_day
+from housing.web.clock import as_date, as_datetime, park_day
 from housing.web.db import write_transaction
 from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
@@ -74,7 +74,7 @@ def to_out(row: Row, viewer: Viewer) -> BedAssignmentOut:
         lease_id=row["lease_id"],
         starts_on=as_date(row["starts_on"]),
         ends_on=as_date(row["ends_on"]) if row["ends_on"] is not None else None,
-        created_at=created if isinstance(created, datetime) else datetime.fromisoformat(created),
+        created_at=as_datetime(created),
     )
 
 

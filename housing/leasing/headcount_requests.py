@@ -23,7 +23,7 @@ from housing.leasing.tables import HeadcountRequest, Period
 from housing.register.tables import Building, Firm
 from housing.web import resource
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
-from housing.web.clock import as_date, park_day
+from housing.web.clock import as_date, as_datetime, park_day
 from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
@@ -108,7 +108,7 @@ def to_out(row: Row, viewer: Viewer) -> RequestOut:
         priority=effective_priority(row["priority"], bool(row["firm_is_key"])),
         priority_override=row["priority"],
         note=row["note"],
-        updated_at=updated if isinstance(updated, datetime) else datetime.fromisoformat(updated),
+        updated_at=as_datetime(updated),
         editable=_editable(viewer, row["request_deadline"], row["allocated_run_id"]),
     )
 

@@ -20,10 +20,10 @@ from piccolo.columns.combination import Combinable
 
 from housing.leasing.tables import BedAssignment, Lease
 from housing.register.tables import Firm, GenderRule, Unit, UnitStatus
-from housing.register.units import monthly_rent_fen
+from housing.register.units import area_m2, monthly_rent_fen
 from housing.web import resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
-from housing.web.clock import as_date
+from housing.web.clock import as_date, as_datetime
 from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
@@ -74,7 +74,7 @@ def to_out(row: Row, viewer: Viewer) -> LeaseOut:
         building_code=row["building_code"],
         floor=row["floor"],
         beds=row["beds"],
-        area_m2=(Decimal(row["area_centi_m2"]) / 100).quantize(Decimal("0.01")),
+        area_m2=area_m2(row["area_centi_m2"]),
         firm_id=row["firm_id"],
         firm_name=row["firm_name"],
         gender=row["gender"],
@@ -83,7 +83,7 @@ def to_out(row: Row, viewer: Viewer) -> LeaseOut:
         rent_rate_fen_per_m2=row["rent_rate_fen_per_m2"],
         monthly_rent_fen=monthly_rent_fen(row["area_centi_m2"], row["rent_rate_fen_per_m2"]),
         run_id=row["run_id"],
-        created_at=created if isinstance(created, datetime) else datetime.fromisoformat(created),
+        created_at=as_datetime(created),
     )
 
 

@@ -69,6 +69,11 @@ def monthly_rent_fen(area_centi_m2: int, rate_fen_per_m2: int) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def area_m2(area_centi_m2: int) -> Decimal:
+    """Stored hundredths of a m² as the API shows them: `3650` → `Decimal("36.50")`."""
+    return (Decimal(area_centi_m2) / 100).quantize(Decimal("0.01"))
+
+
 def area_to_centi(area: Decimal, field: str = "area_m2") -> int:
     if not area.is_finite() or area <= 0 or area > MAX_AREA:
         raise invalid(field, "invalid_area")
@@ -86,7 +91,7 @@ def to_out(row: Row, viewer: Viewer) -> UnitOut:
         gender_rule=row["gender_rule"],
         floor=row["floor"],
         number=row["number"],
-        area_m2=(Decimal(row["area_centi_m2"]) / 100).quantize(Decimal("0.01")),
+        area_m2=area_m2(row["area_centi_m2"]),
         beds=row["beds"],
         status=row["status"],
         rent_rate_fen_per_m2=row["rent_rate_fen_per_m2"],

@@ -40,3 +40,8 @@ def park_day_start(day: date) -> datetime:
 def as_date(value: Any) -> date:
     """A date column's value as a date (engines hand back a date or its ISO text)."""
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def as_datetime(value: Any) -> datetime:
+    """A timestamp column's value as an aware datetime (engines hand back a datetime or its ISO text)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
