@@ -121,3 +121,34 @@ async def test_a_locked_user_row_stops_its_tokens_at_once(api) -> None:
     headers = await _token(api, "hr2")
     await BaseUser.update({BaseUser.active: False}).where(BaseUser.username == "hr2")
     assert await _me(api, headers) == 401
+
+
+def test_a_kept_token_still_expires_and_a_tampered_one_is_never_kept() -> None:
+    """Tokens are verified once and kept, but expiry is checked on every use."""
+    from datetime import UTC, datetime, timedelta
+
+    import pytest
+    from litestar.exceptions import NotAuthorizedException
+    from litestar.security.jwt import Token
+
+    from housing.web.auth import SessionToken, _verified
+
+    secret = "kept-token-test-key-0123456789abcdef"
+    live = Token(sub="1", exp=datetime.now(UTC) + timedelta(hours=1), jti="a" * 32).encode(secret, "HS256")
+    assert SessionToken.decode(live, secret, "HS256").jti == "a" * 32
+    assert (live, secret, "HS256") in _verified
+    # A kept token whose time is up is verified again, and refused.
+    import jwt
+
+    past = datetime.now(UTC) - timedelta(seconds=5)
+    expired = jwt.encode({"sub": "1", "exp": int(past.timestamp()), "jti": "c" * 32}, secret, algorithm="HS256")
+    kept = SessionToken.decode(live, secret, "HS256")
+    _verified[(expired, secret, "HS256")] = kept.__class__(sub="1", exp=datetime.now(UTC) + timedelta(hours=1))
+    _verified[(expired, secret, "HS256")].exp = past  # as it was kept while it was still valid
+    with pytest.raises(NotAuthorizedException):
+        SessionToken.decode(expired, secret, "HS256")
+    # A tampered token fails verification and is not kept.
+    tampered = live[:-2] + ("AA" if not live.endswith("AA") else "BB")
+    with pytest.raises(NotAuthorizedException):
+        SessionToken.decode(tampered, secret, "HS256")
+    assert (tampered, secret, "HS256") not in _verified
