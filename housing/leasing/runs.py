@@ -435,6 +435,16 @@ class AllocationRunController(Controller):
         instance: dict[str, Any] = _json(run["instance"])
         return instance
 
+    @post("/{run_id:int}/cancel", status_code=202, opt=allow(STAFF))
+    async def cancel(self, request: Request[Any, Any, Any], run_id: PathId) -> RunOut:
+        """Ask a queued or running run to stop: it keeps the best plan found so far (or none)."""
+        run, job = await _load(run_id)
+        if job.get("status") not in ("queued", "running"):
+            raise Problem(409, "run_not_running")
+        await runner.request_cancel(run["job_id"])
+        await audit.record(viewer_of(request), "allocation_run", run_id, "cancel")
+        return await run_view(viewer_of(request), run_id)
+
     @post("/{run_id:int}/apply", status_code=200, opt=allow(STAFF))
     async def apply(self, request: Request[Any, Any, Any], run_id: PathId) -> RunOut:
         """Apply the plan: leases end and start, residents of released units go on the move list."""

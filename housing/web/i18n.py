@@ -158,6 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该方案已应用、已被取代或正在应用中。",
         "This run has been applied, superseded, or is being applied right now.",
     ),
+    "run_not_running": ("该方案已算完或已结束，无需停止。", "This run is not queued or running."),
     "run_not_done": ("该方案尚未算完（或没有可用的方案）。", "This run has not finished with a usable plan."),
     "run_inputs_changed": (
         "自方案计算以来，申请、房间或租约已有变动，请重新运行后再应用。",

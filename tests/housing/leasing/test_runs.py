@@ -122,3 +122,26 @@ async def test_a_run_whose_inputs_changed_is_not_applied(api, counts) -> None:
 
 def _day(value):
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+async def test_a_queued_run_can_be_cancelled_and_then_not_again(park) -> None:
+    """With no runner in this process the run stays queued; cancelling it ends it at once.
+    (Stopping a running solve is tested in tests/housing/jobs and tests/allocation.)"""
+    from dataclasses import replace
+
+    from litestar.testing import AsyncTestClient
+
+    from app import create_app
+    from housing.settings import Settings
+    from tests.housing.conftest import Api
+
+    settings = replace(Settings.from_env(), run_jobs=False)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        api = Api(client=client, park=park, _tokens={})
+        started = await api.post("staff", "/api/allocation-runs", json={"period_id": park.period_open})
+        run_id = started.json()["id"]
+        assert (await api.get("staff", f"/api/allocation-runs/{run_id}")).json()["status"] == "queued"
+        stopped = await api.post("staff", f"/api/allocation-runs/{run_id}/cancel")
+        assert stopped.status_code == 202 and stopped.json()["status"] == "cancelled"
+        assert (await api.post("staff", f"/api/allocation-runs/{run_id}/cancel")).status_code == 409
+        assert (await api.post("hr1", f"/api/allocation-runs/{run_id}/cancel")).status_code == 403

@@ -214,6 +214,11 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         None,
         _s(401, 409, 403, 403, 403),  # run1 failed: nothing to apply
     ),
+    ("POST", "/api/allocation-runs/{run_id:int}/cancel"): (
+        lambda p: f"/api/allocation-runs/{p.run1}/cancel",
+        None,
+        _s(401, 409, 403, 403, 403),  # run1 already failed
+    ),
     ("GET", "/api/moves"): (lambda p: "/api/moves", None, REGISTER_READ),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
