@@ -185,6 +185,7 @@ async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_
                     employee_no=f"E{per_firm_counter[firm_id]:04d}",
                     shift=rng.choices(["day", "night", "rotating"], weights=[6, 2, 2])[0],
                     housing_status=housing,
+                    hired_on=today - timedelta(days=rng.randrange(60, 1500)),
                 )
             )
         await Worker.insert(*workers)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
@@ -109,6 +110,9 @@ class Worker(Table):
     housing_status = Varchar(length=10, choices=HousingStatus, default=HousingStatus.dorm.value)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # Employment dates (park days): subsidies and canteen meals count only days employed.
+    hired_on = Date(null=True, default=None)
+    left_on = Date(null=True, default=None)
 
 
 class Account(Table):

@@ -9,7 +9,7 @@ register for the months already billed and subsidised.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -22,6 +22,7 @@ from housing.register import validators
 from housing.register.tables import Firm, Worker
 from housing.web import resource
 from housing.web.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.clock import as_date, park_day
 from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
@@ -43,6 +44,8 @@ class WorkerCreate(msgspec.Struct, forbid_unknown_fields=True):
     firm_id: Id | None = None
     shift: ShiftName = "day"
     housing_status: HousingStatusName = "dorm"
+    hired_on: date | None = None
+    left_on: date | None = None
 
 
 class WorkerPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,6 +58,8 @@ class WorkerPatch(msgspec.Struct, forbid_unknown_fields=True):
     shift: ShiftName | msgspec.UnsetType = msgspec.UNSET
     housing_status: HousingStatusName | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+    hired_on: date | msgspec.UnsetType = msgspec.UNSET
+    left_on: date | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class WorkerOut(msgspec.Struct):
@@ -70,11 +75,21 @@ class WorkerOut(msgspec.Struct):
     housing_status: str
     active: bool
     created_at: datetime
+    hired_on: date | None
+    left_on: date | None
 
 
 def to_out(row: Row, viewer: Viewer) -> WorkerOut:
     id_number = row["id_number"] if viewer.is_staff else validators.mask_resident_id(row["id_number"])
-    return WorkerOut(**{**row, "id_number": id_number, "active": bool(row["active"])})
+    return WorkerOut(
+        **{
+            **row,
+            "id_number": id_number,
+            "active": bool(row["active"]),
+            "hired_on": as_date(row["hired_on"]) if row["hired_on"] else None,
+            "left_on": as_date(row["left_on"]) if row["left_on"] else None,
+        }
+    )
 
 
 def scope(viewer: Viewer) -> Combinable | None:
@@ -113,10 +128,32 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     gender = values.get("gender", current["gender"] if current else None)
     if ("id_number" in values or "gender" in values) and validators.gender_of_resident_id(id_number) != gender:
         raise invalid("gender", "gender_mismatch")
+    _employment_dates(values, current, viewer)
     active = values.get("active", bool(current["active"]) if current else True)
     if active and ("id_number" in values or values.get("active")):
         await _check_one_active_record(id_number, current)
     return values
+
+
+def _employment_dates(values: Row, current: Row | None, viewer: Viewer) -> None:
+    """Hired today unless said otherwise; leaving (deactivation) ends employment today.
+
+    Subsidy payouts and canteen meals count only the days between `hired_on` and `left_on`, so
+    a worker who leaves must get a `left_on`, and a worker taken back gets a fresh start.
+    """
+    today = park_day(viewer.now)
+    if current is None and values.get("hired_on") is None:
+        values["hired_on"] = today
+    if values.get("active") is False and values.get("left_on") is None and not (current and current["left_on"]):
+        values["left_on"] = today
+    if values.get("active") is True and current is not None and not current["active"] and "left_on" not in values:
+        values["left_on"] = None
+    hired = values.get("hired_on", as_date(current["hired_on"]) if current and current["hired_on"] else None)
+    left = values.get("left_on", as_date(current["left_on"]) if current and current["left_on"] else None)
+    if current is None and values.get("left_on") is None:
+        values.pop("left_on", None)
+    if hired is not None and left is not None and left < hired:
+        raise invalid("left_on", "left_before_hired")
 
 
 async def _check_one_active_record(id_number: str, current: Row | None) -> None:
@@ -151,6 +188,8 @@ WORKERS = resource.Resource(
         Worker.housing_status,
         Worker.active,
         Worker.created_at,
+        Worker.hired_on,
+        Worker.left_on,
     ],
     to_out=to_out,
     scope=scope,

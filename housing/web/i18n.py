@@ -82,6 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "By the ID number this person is under 16.",
     ),
     "gender_mismatch": ("性别与身份证号码不符。", "Gender does not match the ID number."),
+    "left_before_hired": ("离职日期不能早于入职日期。", "The leaving date cannot be before the hiring date."),
     "mobile_invalid": ("手机号码无效。", "Invalid mobile number."),
     "phone_invalid": ("电话号码无效。", "Invalid phone number."),
     "uscc_invalid": ("统一社会信用代码无效。", "Invalid unified social credit code."),

@@ -149,6 +149,7 @@ async def _small_park() -> Park:
             employee_no="E0001",
             shift="day",
             housing_status="dorm",
+            hired_on=date(2020, 1, 1),
         )
     )
     firm1_other = await _insert(
@@ -161,6 +162,7 @@ async def _small_park() -> Park:
             employee_no="E0002",
             shift="night",
             housing_status="off_site",
+            hired_on=date(2020, 1, 1),
         )
     )
     firm2_worker = await _insert(
@@ -173,6 +175,7 @@ async def _small_park() -> Park:
             employee_no="E0001",
             shift="rotating",
             housing_status="dorm",
+            hired_on=date(2020, 1, 1),
         )
     )
     await create_account("staff", PASSWORD, Role.staff)

@@ -108,3 +108,23 @@ async def test_codes_and_numbers_are_normalised(api) -> None:
     assert firm.status_code == 201, firm.text
     assert firm.json()["uscc"] == code
     assert firm.json()["contact_phone"] == "07168123456"
+
+
+async def test_employment_dates_follow_hiring_and_leaving(api) -> None:
+    """A new worker is hired today unless told; leaving sets `left_on` today; coming back clears it."""
+    created = (await api.post("hr1", "/api/workers", json=new_worker(employee_no="E0100"))).json()
+    today = created["created_at"][:10]
+    assert created["hired_on"] is not None and created["left_on"] is None
+    path = f"/api/workers/{created['id']}"
+    left = (await api.delete("hr1", path)).json()
+    assert left["left_on"] is not None and left["left_on"] >= today[:8]
+    back = (await api.patch("hr1", path, json={"active": True})).json()
+    assert back["left_on"] is None and back["hired_on"] == created["hired_on"]
+
+
+async def test_leaving_before_hiring_is_refused_naming_the_field(api) -> None:
+    path = f"/api/workers/{api.park.firm1_other}"
+    response = await api.patch("hr1", path, json={"left_on": "2019-12-31"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "left_on"
+    stated = await api.post("hr1", "/api/workers", json=new_worker(employee_no="E0101", hired_on="2026-03-01"))
+    assert stated.json()["hired_on"] == "2026-03-01"
