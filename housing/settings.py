@@ -48,6 +48,9 @@ class Settings:
     # Each API process runs long work (solver runs) in child processes; `RUN_JOBS=0` leaves
     # that to other processes (or to SAQ workers) and only serves requests.
     run_jobs: bool = True
+    # Uploaded files (rental contracts, ticket photos) live here, outside the database, under
+    # names the server makes; back it up with the database.
+    upload_dir: Path = ROOT / "var" / "uploads"
 
     @property
     def secure_cookies(self) -> bool:
@@ -66,6 +69,7 @@ class Settings:
             db_pool_min=int(env.get("DB_POOL_MIN", "2")),
             db_pool_max=int(env.get("DB_POOL_MAX", "10")),
             run_jobs=env.get("RUN_JOBS", "1") != "0",
+            upload_dir=Path(env["UPLOAD_DIR"]) if env.get("UPLOAD_DIR") else ROOT / "var" / "uploads",
         )
 
 

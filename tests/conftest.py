@@ -17,6 +17,7 @@ _session_dir = Path(tempfile.mkdtemp(prefix="park-test-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_session_dir / 'test.sqlite'}")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
 os.environ.setdefault("DB_POOL_MIN", "1")  # each test app opens its pool: one connection to start with
+os.environ.setdefault("UPLOAD_DIR", str(_session_dir / "uploads"))  # never the developer's var/uploads
 
 import asyncio  # noqa: E402
 

@@ -49,6 +49,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "贵企业已退出园区，账号只能查看历史记录，不能再修改。",
         "Your firm has left the park: this login can read its history but change nothing.",
     ),
+    "upload_empty": ("文件为空。", "The file is empty."),
+    "upload_too_large": ("文件不能超过 10 MB。", "The file must not exceed 10 MB."),
+    "upload_type": (
+        "只接受 PDF、JPEG 或 PNG 文件（按文件内容判断）。",
+        "Only PDF, JPEG or PNG files are accepted (judged by content).",
+    ),
     "in_use": ("该记录仍被其他记录引用，无法删除。", "Still referenced by other records; cannot delete."),
     "too_many_attempts": (
         "登录失败次数过多，请 {retry_after} 秒后再试。",
