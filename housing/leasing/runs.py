@@ -27,7 +27,7 @@ from piccolo.columns.combination import Combinable
 
 from housing.jobs import runner
 from housing.jobs.tables import Job
-from housing.leasing import snapshot
+from housing.leasing import explanations, snapshot
 from housing.leasing.leases import active_on
 from housing.leasing.tables import AllocationRun, BedAssignment, HeadcountRequest, Lease, Move, Period
 from housing.register.tables import Firm, Unit
@@ -35,6 +35,7 @@ from housing.web import audit, resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
 from housing.web.clock import as_date
 from housing.web.db import write_transaction
+from housing.web.i18n import Lang, pick_language
 from housing.web.problems import Problem, invalid
 from housing.web.resource import Id, PageDep, PathId, Row
 
@@ -100,10 +101,11 @@ def run_status(fate: str, job_status: str | None) -> str:
 
 
 def firm_lines(
-    instance: dict[str, Any], plan: dict[str, Any], filed: set[int], names: dict[int, str]
+    instance: dict[str, Any], plan: dict[str, Any], filed: set[int], names: dict[int, str], lang: Lang = "zh"
 ) -> list[FirmLine]:
     """One line per firm: requested, granted, short, rent, units kept / released / new, and the
-    workers who must move (residents of the units the firm gives up), with the explanation."""
+    workers who must move (residents of the units the firm gives up), with the explanation in
+    the reader's language (a firm that filed nothing is told it kept what it holds)."""
     current = {(c["unit"], c["firm"]): c for c in instance["current"]}
     planned = {(lease["unit"], lease["firm"]): lease["gender"] for lease in plan.get("leases", [])}
     kept: dict[str, int] = defaultdict(int)
@@ -120,9 +122,10 @@ def firm_lines(
         old = current.get((unit, firm))
         if old is None or old["gender"] != gender:
             new[firm] += 1
+    code_names = {snapshot.firm_code(firm_id): name for firm_id, name in names.items()}
     why: dict[str, list[str]] = defaultdict(list)
     for item in plan.get("explanation", []):
-        why[item["firm"]].append(item["message"])
+        why[item["firm"]].append(explanations.shortfall(item, lang, code_names))
     granted = {f["id"]: f for f in plan.get("firms", [])}
     lines = []
     for firm in instance["firms"]:
@@ -144,7 +147,7 @@ def firm_lines(
                 units_released=released[code],
                 units_new=new[code],
                 workers_to_move=movers[code],
-                explanation=why[code],
+                explanation=why[code] if firm_id in filed else [explanations.not_filed(lang), *why[code]],
             )
         )
     return lines
@@ -194,7 +197,7 @@ async def _load(run_id: int) -> tuple[Row, Row]:
     return run, job or {}
 
 
-async def run_view(viewer: Viewer, run_id: int) -> RunOut:
+async def run_view(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
     run, job = await _load(run_id)
     status = run_status(run["fate"], job.get("status"))
     out = RunOut(
@@ -210,11 +213,15 @@ async def run_view(viewer: Viewer, run_id: int) -> RunOut:
     plan = _json(job.get("result"))
     if plan:
         names = {f["id"]: f["name"] for f in await Firm.select(Firm.id, Firm.name)}
-        lines = firm_lines(_json(run["instance"]), plan, await _filed(run["period_id"]), names)
+        lines = firm_lines(_json(run["instance"]), plan, await _filed(run["period_id"]), names, lang)
         if not viewer.is_staff:
             lines = [line for line in lines if line.firm_id == viewer.firm_id]
         out.plan_status, out.objective, out.bound, out.lines = plan["status"], plan["objective"], plan["bound"], lines
     return out
+
+
+def language_of(request: Request[Any, Any, Any]) -> Lang:
+    return pick_language(request.headers.get("accept-language"))
 
 
 async def _filed(period_id: int) -> set[int]:
@@ -222,7 +229,7 @@ async def _filed(period_id: int) -> set[int]:
     return {r["firm_id"] for r in rows}
 
 
-async def apply_run(viewer: Viewer, run_id: int) -> RunOut:
+async def apply_run(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
     """Make the plan real, in one transaction, or change nothing."""
     async with write_transaction():
         claimed = await (
@@ -254,7 +261,7 @@ async def apply_run(viewer: Viewer, run_id: int) -> RunOut:
             (AllocationRun.period_id == run["period_id"]) & (AllocationRun.id != run_id)
         )
         await audit.record(viewer, "allocation_run", run_id, "apply", after={"period_id": run["period_id"]})
-    return await run_view(viewer, run_id)
+    return await run_view(viewer, run_id, lang)
 
 
 async def _make_leases(viewer: Viewer, run: Row, plan: dict[str, Any], starts_on: date) -> None:
@@ -426,7 +433,7 @@ class AllocationRunController(Controller):
     @get("/{run_id:int}", opt=allow(STAFF_HR))
     async def get_run(self, request: Request[Any, Any, Any], run_id: PathId) -> RunOut:
         """Status and live progress; when done, the plan's figures and one line per firm (HR: its own)."""
-        return await run_view(viewer_of(request), run_id)
+        return await run_view(viewer_of(request), run_id, language_of(request))
 
     @get("/{run_id:int}/instance", opt=allow(STAFF))
     async def get_instance(self, request: Request[Any, Any, Any], run_id: PathId) -> dict[str, Any]:
@@ -443,12 +450,12 @@ class AllocationRunController(Controller):
             raise Problem(409, "run_not_running")
         await runner.request_cancel(run["job_id"])
         await audit.record(viewer_of(request), "allocation_run", run_id, "cancel")
-        return await run_view(viewer_of(request), run_id)
+        return await run_view(viewer_of(request), run_id, language_of(request))
 
     @post("/{run_id:int}/apply", status_code=200, opt=allow(STAFF))
     async def apply(self, request: Request[Any, Any, Any], run_id: PathId) -> RunOut:
         """Apply the plan: leases end and start, residents of released units go on the move list."""
-        return await apply_run(viewer_of(request), run_id)
+        return await apply_run(viewer_of(request), run_id, language_of(request))
 
 
 class MoveController(Controller):

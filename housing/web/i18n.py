@@ -62,6 +62,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "admin_login_failed": ("用户名或密码错误。", "The username or password is incorrect."),
     "server_error": ("服务器内部错误，已记录，请稍后再试。", "Internal error; it has been logged. Please retry later."),
+    # solver explanations (housing/leasing/explanations.py)
+    "short_head": ("{gender}床位申请 {requested} 张，缺 {short} 张：", "{short} of {requested} {gender} beds short: "),
+    "short_not_optimal": (
+        "还有 {units} 套可用空房，求解器在时限内未能用上（可延长时限重算）。",
+        "{units} free unit(s) it could take remain; the solver stopped at its time limit (run again with more time).",
+    ),
+    "short_budget": (
+        "租金上限 {budget} 元（已用 {rent} 元），剩余不足以租下最便宜的可用房间（{cheapest} 元/月）。",
+        "its rent limit ({budget} CNY, {rent} CNY used) leaves less than the cheapest unit it could use "
+        "({cheapest} CNY a month).",
+    ),
+    "short_buildings": (
+        "剩余空床位都在贵企业未选择的楼栋：{beds}。",
+        "the free beds left are in buildings it did not accept: {beds}.",
+    ),
+    "short_gender_rule": (
+        "所选楼栋剩余的空房只限{other}性入住（{beds} 床）。",
+        "the free units left in its buildings are {other}-only ({beds} beds).",
+    ),
+    "short_scarcity": (
+        "可用房间均已出租，床位不足由各企业按优先级分担。",
+        "every unit it could take is leased; the shortage is shared by priority.",
+    ),
+    "short_scarcity_move": (
+        "（把 {building} 的一套 {beds} 床房间从{holder}调给贵企业，对方损失 {lose} 分、贵企业得 {gain} 分。）",
+        " (moving one {beds}-bed unit in {building} from {holder} would cost them {lose} penalty points "
+        "to gain {gain}.)",
+    ),
+    "firm_not_filed": (
+        "本期未提交床位申请：保留现有房间和床位。",
+        "No request filed for this period: the firm keeps the units and beds it holds.",
+    ),
     # auth
     "bad_credentials": ("用户名或密码错误。", "Wrong username or password."),
     "account_inactive": ("该账号已停用，请联系园区管理人员。", "This account is deactivated; contact park staff."),
