@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jwt
 import msgspec
@@ -87,16 +88,28 @@ WITH viewer AS (
       AND a.role = 'worker'
 ),
 mine AS (
-    SELECT unit_id FROM bed_assignment WHERE worker_id = (SELECT worker_id FROM viewer) AND ends_on IS NULL
+    SELECT unit_id FROM bed_assignment WHERE worker_id = (SELECT worker_id FROM viewer)
+      AND starts_on <= $3 AND (ends_on IS NULL OR ends_on >= $3) ORDER BY starts_on DESC LIMIT 1
 )
 SELECT viewer.worker_id AS me, b.code, b.name AS building_name, u.floor, u.number, u.beds,
        a.bed, a.starts_on, a.worker_id, w.name
 FROM viewer
-LEFT JOIN bed_assignment a ON a.unit_id = (SELECT unit_id FROM mine) AND a.ends_on IS NULL
+LEFT JOIN bed_assignment a ON a.unit_id = (SELECT unit_id FROM mine)
+      AND a.starts_on <= $3 AND (a.ends_on IS NULL OR a.ends_on >= $3)
 LEFT JOIN unit u ON u.id = a.unit_id
 LEFT JOIN building b ON b.id = u.building_id
 LEFT JOIN worker w ON w.id = a.worker_id
 ORDER BY a.bed
+"""
+
+# The worker's pending move and the bed waiting for them. Mirrors housing.leasing.occupancy.MY_MOVE.
+MOVE_SQL = """
+SELECT m.deadline, b.code, u.number, m.bed, nb.code, nu.number, nu.floor, na.bed, na.starts_on
+FROM move m JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id
+LEFT JOIN bed_assignment na ON na.worker_id = m.worker_id AND na.ends_on IS NULL AND na.starts_on > $1
+LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id
+WHERE m.worker_id = $2 AND m.status = 'pending'
+ORDER BY m.deadline LIMIT 1
 """
 
 # -----------------------------------------------------------------------------------------
@@ -143,6 +156,7 @@ class Db:
     me_sql: str = ""
     workers_sql: str = ""
     me_bed_sql: str = ""
+    move_sql: str = ""
 
     async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         if self.sqlite:
@@ -151,6 +165,7 @@ class Db:
 
 
 DB = Db(sqlite=is_sqlite_url(os.environ.get("DATABASE_URL")))
+PARK_TZ = ZoneInfo("Asia/Shanghai")
 SECRET = os.environ.get("SECRET_KEY", "")
 
 
@@ -161,6 +176,7 @@ async def open_db() -> None:
     DB.me_sql = render(ME_SQL, DB.sqlite)
     DB.workers_sql = render(WORKERS_SQL, DB.sqlite)
     DB.me_bed_sql = render(ME_BED_SQL, DB.sqlite)
+    DB.move_sql = render(MOVE_SQL, DB.sqlite)
     if DB.sqlite:
         import aiosqlite
 
@@ -266,7 +282,8 @@ async def me_bed(request: Request[Any, Any, Any]) -> Response[bytes]:
     if claims is None:
         return unauthorized()
     account_id, jti = claims
-    rows = await DB.fetch(DB.me_bed_sql, jti, account_id)
+    today = datetime.now(PARK_TZ).date()
+    rows = await DB.fetch(DB.me_bed_sql, jti, account_id, today)
     if not rows:
         return unauthorized()
     me = rows[0][0]
@@ -274,6 +291,14 @@ async def me_bed(request: Request[Any, Any, Any]) -> Response[bytes]:
     if mine is None:
         return Response(b'{"status":404,"title":"not found"}', status_code=404, media_type="application/json")
     since = mine[7] if not isinstance(mine[7], str) else datetime.fromisoformat(mine[7]).date()
+    moves = await DB.fetch(DB.move_sql, today, me)
+    pending = None
+    if moves:
+        m = moves[0]
+        new_bed = None
+        if m[7] is not None:
+            new_bed = {"building_code": m[4], "floor": m[6], "unit_number": m[5], "bed": m[7], "starts_on": m[8]}
+        pending = {"deadline": m[0], "building_code": m[1], "unit_number": m[2], "bed": m[3], "new_bed": new_bed}
     return json_response(
         {
             "building_code": mine[1],
@@ -284,7 +309,7 @@ async def me_bed(request: Request[Any, Any, Any]) -> Response[bytes]:
             "beds": mine[5],
             "since": since,
             "roommates": [{"bed": r[6], "name": r[9]} for r in rows if r is not mine],
-            "pending_move": None,
+            "pending_move": pending,
         }
     )
 

@@ -28,9 +28,23 @@ MY_BED = HotQuery(
     "JOIN unit u ON u.id = a.unit_id "
     "JOIN building b ON b.id = u.building_id "
     "JOIN worker w ON w.id = a.worker_id "
-    "WHERE a.ends_on IS NULL AND a.unit_id = "
-    "(SELECT mine.unit_id FROM bed_assignment mine WHERE mine.worker_id = {} AND mine.ends_on IS NULL) "
+    "WHERE a.starts_on <= {} AND (a.ends_on IS NULL OR a.ends_on >= {}) AND a.unit_id = "
+    "(SELECT mine.unit_id FROM bed_assignment mine WHERE mine.worker_id = {} AND mine.starts_on <= {} "
+    " AND (mine.ends_on IS NULL OR mine.ends_on >= {}) ORDER BY mine.starts_on DESC LIMIT 1) "
     "ORDER BY a.bed"
+)
+
+# A worker's pending move (a resident of a unit its firm gives up) and the bed waiting for them,
+# if HR has already given one: at most one row.
+MY_MOVE = HotQuery(
+    "SELECT m.deadline, b.code AS building_code, u.number AS unit_number, m.bed, "
+    "nb.code AS new_building_code, nu.number AS new_unit_number, nu.floor AS new_floor, "
+    "na.bed AS new_bed, na.starts_on AS new_starts_on "
+    "FROM move m JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id "
+    "LEFT JOIN bed_assignment na ON na.worker_id = m.worker_id AND na.ends_on IS NULL AND na.starts_on > {} "
+    "LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id "
+    "WHERE m.worker_id = {} AND m.status = 'pending' "
+    "ORDER BY m.deadline LIMIT 1"
 )
 
 UNITS_ON = HotQuery(
@@ -51,6 +65,25 @@ class Roommate(msgspec.Struct):
     name: str
 
 
+class NewBed(msgspec.Struct):
+    building_code: str
+    floor: int
+    unit_number: str
+    bed: int
+    starts_on: date
+
+
+class PendingMove(msgspec.Struct):
+    """The worker's unit is being given up: leave bed `bed` of `unit_number` by `deadline`
+    (the last night there); `new_bed` once HR has placed them, else null."""
+
+    deadline: date
+    building_code: str
+    unit_number: str
+    bed: int
+    new_bed: NewBed | None
+
+
 class MyBed(msgspec.Struct):
     building_code: str
     building_name: str
@@ -60,7 +93,7 @@ class MyBed(msgspec.Struct):
     beds: int
     since: date
     roommates: list[Roommate]
-    pending_move: None = None  # the move list comes with allocation runs
+    pending_move: PendingMove | None = None
 
 
 class UnitState(msgspec.Struct):
@@ -143,12 +176,15 @@ class OccupancyController(Controller):
 
     @get("/me/bed", opt=allow(WORKER))
     async def my_bed(self, request: Request[Any, Any, Any]) -> MyBed:
-        """Where I sleep: building, floor, unit, bed, since when, and my roommates' names."""
+        """Where I sleep tonight: building, floor, unit, bed, since when, my roommates' names, and
+        a pending move (deadline, and the new bed once HR has given one)."""
         viewer = viewer_of(request)
-        rows = await MY_BED.rows(viewer.worker_id)
+        today = park_day(viewer.now)
+        rows = await MY_BED.rows(today, today, viewer.worker_id, today, today)
         mine = next((r for r in rows if r["worker_id"] == viewer.worker_id), None)
         if mine is None:
             raise not_found()
+        move = await MY_MOVE.first(today, viewer.worker_id)
         return MyBed(
             building_code=mine["building_code"],
             building_name=mine["building_name"],
@@ -158,4 +194,26 @@ class OccupancyController(Controller):
             beds=mine["beds"],
             since=as_date(mine["starts_on"]),
             roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
+            pending_move=pending_move(move),
         )
+
+
+def pending_move(row: dict[str, Any] | None) -> PendingMove | None:
+    if row is None:
+        return None
+    new_bed = None
+    if row["new_bed"] is not None:
+        new_bed = NewBed(
+            building_code=row["new_building_code"],
+            floor=row["new_floor"],
+            unit_number=row["new_unit_number"],
+            bed=row["new_bed"],
+            starts_on=as_date(row["new_starts_on"]),
+        )
+    return PendingMove(
+        deadline=as_date(row["deadline"]),
+        building_code=row["building_code"],
+        unit_number=row["unit_number"],
+        bed=row["bed"],
+        new_bed=new_bed,
+    )

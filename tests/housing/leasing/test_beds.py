@@ -5,7 +5,7 @@ their bed and roommates; the 房态图 adds it all up."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from housing.leasing.tables import BedAssignment
 from housing.register.tables import Worker
@@ -98,7 +98,12 @@ async def test_a_worker_sees_their_bed_and_roommates(api) -> None:
     body = bed.json()
     assert (body["building_code"], body["floor"], body["unit_number"], body["bed"]) == ("B01", 1, "101", 1)
     assert body["roommates"] == [{"bed": 2, "name": "工人0"}]
+    assert body["pending_move"] is None
+    # `ends_on` is the last night there: a worker moving out today still sleeps there tonight
     await api.post("hr1", f"/api/bed-assignments/{park.bed1}/end", json={})
+    assert (await api.get("worker1", "/api/me/bed")).status_code == 200
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    await BedAssignment.update({BedAssignment.ends_on: yesterday}).where(BedAssignment.id == park.bed1)
     assert (await api.get("worker1", "/api/me/bed")).status_code == 404
 
 
