@@ -19,6 +19,7 @@ from litestar.response import Redirect
 from housing.audit.entries import AuditController
 from housing.billing.rent_invoices import RentInvoiceController
 from housing.jobs.runner import Runner
+from housing.leasing.bed_proposals import BedProposalController
 from housing.leasing.beds import BedAssignmentController
 from housing.leasing.headcount_requests import HeadcountRequestController
 from housing.leasing.leases import LeaseController
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             HeadcountRequestController,
             LeaseController,
             BedAssignmentController,
+            BedProposalController,
             OccupancyController,
             RentInvoiceController,
             AllocationRunController,

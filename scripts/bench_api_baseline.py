@@ -105,11 +105,12 @@ ORDER BY a.bed
 # The worker's pending move and the bed waiting for them. Mirrors housing.leasing.occupancy.MY_MOVE.
 MOVE_SQL = """
 SELECT m.deadline, b.code, u.number, m.bed, nb.code, nu.number, nu.floor, na.bed, na.starts_on
-FROM move m JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id
+FROM move m JOIN bed_assignment old ON old.id = m.bed_assignment_id
+JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id
 LEFT JOIN bed_assignment na ON na.worker_id = m.worker_id AND na.ends_on IS NULL AND na.starts_on > $1
 LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id
-WHERE m.worker_id = $2 AND m.status = 'pending'
-ORDER BY m.deadline LIMIT 1
+WHERE m.worker_id = $2 AND (m.status = 'pending' OR (old.ends_on >= $1 AND na.id IS NOT NULL))
+ORDER BY m.deadline DESC LIMIT 1
 """
 
 # -----------------------------------------------------------------------------------------

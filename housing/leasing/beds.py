@@ -20,7 +20,7 @@ from litestar.params import JSONBody, QueryParameter
 from piccolo.columns.combination import Combinable
 
 from housing.leasing.leases import active_on
-from housing.leasing.tables import BedAssignment, Lease
+from housing.leasing.tables import BedAssignment, Lease, Move
 from housing.register.tables import HousingStatus, Unit, Worker
 from housing.web import audit, resource
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
@@ -113,6 +113,23 @@ def last_night_before(new_start: date, old_start: date) -> date:
     return max(old_start, new_start - timedelta(days=1))
 
 
+async def close_bed(viewer: Viewer, assignment_id: int, ends: date) -> None:
+    """End a bed assignment (`ends` is the last night there), inside the caller's transaction.
+
+    A pending move that named this bed is done: the worker has left the unit its firm gave up,
+    whether into another bed or out of the dorms.
+    """
+    await BedAssignment.update({BedAssignment.ends_on: ends}).where(BedAssignment.id == assignment_id)
+    await audit.record(viewer, "bed_assignment", assignment_id, "move_out", after={"ends_on": ends})
+    done = await (
+        Move.update({Move.status: "done"})
+        .where((Move.bed_assignment_id == assignment_id) & (Move.status == "pending"))
+        .returning(Move.id)
+    )
+    for move in done:
+        await audit.record(viewer, "move", move["id"], "update", before={"status": "pending"}, after={"status": "done"})
+
+
 async def put_in_bed(viewer: Viewer, body: BedPut) -> BedAssignmentOut:
     """Put a worker into a bed, ending their current one if they have one."""
     day = body.starts_on or park_day(viewer.now)
@@ -154,9 +171,7 @@ async def put_in_bed(viewer: Viewer, body: BedPut) -> BedAssignmentOut:
         if current is not None:
             if (current["unit_id"], current["bed"]) == (body.unit_id, body.bed):
                 raise Problem(409, "conflict", errors=[FieldError("bed", "already_in_this_bed")])
-            ends = last_night_before(day, as_date(current["starts_on"]))
-            await BedAssignment.update({BedAssignment.ends_on: ends}).where(BedAssignment.id == current["id"])
-            await audit.record(viewer, "bed_assignment", current["id"], "move_out", after={"ends_on": ends})
+            await close_bed(viewer, current["id"], last_night_before(day, as_date(current["starts_on"])))
         row = BedAssignment(
             lease_id=lease["id"],
             unit_id=body.unit_id,
@@ -185,8 +200,7 @@ async def move_out(viewer: Viewer, assignment_id: int, body: MoveOut) -> BedAssi
         ends = body.ends_on or park_day(viewer.now)
         if ends < as_date(current["starts_on"]):
             raise invalid("ends_on", "ends_before_start")
-        await BedAssignment.update({BedAssignment.ends_on: ends}).where(BedAssignment.id == assignment_id)
-        await audit.record(viewer, "bed_assignment", assignment_id, "move_out", after={"ends_on": ends})
+        await close_bed(viewer, assignment_id, ends)
         return await resource.fetch(BEDS, viewer, assignment_id)
 
 

@@ -34,17 +34,19 @@ MY_BED = HotQuery(
     "ORDER BY a.bed"
 )
 
-# A worker's pending move (a resident of a unit its firm gives up) and the bed waiting for them,
-# if HR has already given one: at most one row.
+# A worker's move (a resident of a unit its firm gives up) while it is ahead of them: still on
+# the move list, or given a new bed that starts after today while they still sleep in the old
+# one. With the new bed when HR has given one. At most one row.
 MY_MOVE = HotQuery(
     "SELECT m.deadline, b.code AS building_code, u.number AS unit_number, m.bed, "
     "nb.code AS new_building_code, nu.number AS new_unit_number, nu.floor AS new_floor, "
     "na.bed AS new_bed, na.starts_on AS new_starts_on "
-    "FROM move m JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id "
+    "FROM move m JOIN bed_assignment old ON old.id = m.bed_assignment_id "
+    "JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id "
     "LEFT JOIN bed_assignment na ON na.worker_id = m.worker_id AND na.ends_on IS NULL AND na.starts_on > {} "
     "LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id "
-    "WHERE m.worker_id = {} AND m.status = 'pending' "
-    "ORDER BY m.deadline LIMIT 1"
+    "WHERE m.worker_id = {} AND (m.status = 'pending' OR (old.ends_on >= {} AND na.id IS NOT NULL)) "
+    "ORDER BY m.deadline DESC LIMIT 1"
 )
 
 UNITS_ON = HotQuery(
@@ -184,7 +186,7 @@ class OccupancyController(Controller):
         mine = next((r for r in rows if r["worker_id"] == viewer.worker_id), None)
         if mine is None:
             raise not_found()
-        move = await MY_MOVE.first(today, viewer.worker_id)
+        move = await MY_MOVE.first(today, viewer.worker_id, today)
         return MyBed(
             building_code=mine["building_code"],
             building_name=mine["building_name"],

@@ -111,3 +111,21 @@ class Move(Table):
     deadline = Date()
     status = Varchar(length=8, default="pending")  # pending | done
     created_at = Timestamptz()
+
+
+class BedProposal(Table):
+    """The second-stage solver's proposal for one firm's beds from park day `starts_on`: who keeps
+    their bed, who gets a new one, who is left without. HR confirms it as made, or not at all:
+    `inputs_digest` is the firm's beds and workers when it was made, and a confirm whose inputs
+    changed is refused. Confirming makes the bed assignments; `status` proposed → confirmed."""
+
+    id: Serial
+    firm_id = ForeignKey(references=Firm, on_delete=OnDelete.restrict, null=False, index=True)
+    starts_on = Date()
+    status = Varchar(length=10, default="proposed")  # proposed | confirmed
+    inputs_digest = Varchar(length=64)
+    assignments = JSON()  # [{"worker_id", "unit_id", "lease_id", "bed", "from_unit_id", "from_bed"}]
+    unassigned = JSON()  # [worker_id]
+    objective = JSON()
+    created_at = Timestamptz()
+    confirmed_at = Timestamptz(null=True, default=None)

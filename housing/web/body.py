@@ -109,9 +109,7 @@ def refuse_nul_in_url(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (
-            b"%00" in scope.get("query_string", b"")
-            or "\x00" in scope["path"]
-            or b"%00" in scope.get("raw_path", b"")
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"] or b"%00" in scope.get("raw_path", b"")
         ):
             raise Problem(400, "invalid_input", errors=[FieldError("query", "nul_character")])
         await app(scope, receive, send)

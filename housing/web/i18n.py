@@ -94,6 +94,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本期未提交床位申请：保留现有房间和床位。",
         "No request filed for this period: the firm keeps the units and beds it holds.",
     ),
+    # bed proposals
+    "proposal_in_past": ("提案的入住日期不能早于今天。", "A proposal cannot start before today."),
+    "proposal_confirmed": ("该床位提案已确认过。", "This bed proposal has already been confirmed."),
+    "proposal_stale": (
+        "提案生成后，贵企业的房间、床位或员工已有变化，请重新生成提案。",
+        "The firm's units, beds or workers changed since this proposal was made: ask for a new one.",
+    ),
     # auth
     "bad_credentials": ("用户名或密码错误。", "Wrong username or password."),
     "account_inactive": ("该账号已停用，请联系园区管理人员。", "This account is deactivated; contact park staff."),

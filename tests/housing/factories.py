@@ -16,7 +16,7 @@ from stdnum.cn import ric, uscc
 
 from housing.billing.tables import RentInvoice, RentInvoiceLine
 from housing.jobs.tables import Job
-from housing.leasing.tables import AllocationRun, BedAssignment, HeadcountRequest, Lease, Move, Period
+from housing.leasing.tables import AllocationRun, BedAssignment, BedProposal, HeadcountRequest, Lease, Move, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
 from housing.web.db import engine, is_sqlite
@@ -25,6 +25,7 @@ from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 PASSWORD = "demo1234"
 TABLES_CHILD_FIRST = [
     Move,
+    BedProposal,
     AllocationRun,
     Job,
     RentInvoiceLine,
@@ -90,6 +91,7 @@ class Park:
     lease2: int  # units[3] (the women's block, 8 beds) leased to firm 2 for a quarter a year on; empty
     invoice1: int  # firm 1's issued rent invoice for 2020-01 (one line: lease1, a whole month)
     run1: int  # a failed allocation run of the open period (nothing for the runner to do)
+    proposal1: int  # firm 1's bed proposal made before the park changed (confirming it is 409)
 
 
 async def empty_database() -> None:
@@ -263,6 +265,17 @@ async def _small_park() -> Park:
             created_at=now,
         )
     )
+    proposal1 = await _insert(
+        BedProposal(
+            firm_id=firm1,
+            starts_on=today,
+            inputs_digest="0" * 64,
+            assignments=[],
+            unassigned=[],
+            objective={},
+            created_at=now,
+        )
+    )
     return Park(
         b_any,
         b_female,
@@ -283,6 +296,7 @@ async def _small_park() -> Park:
         lease2,
         invoice1,
         run1,
+        proposal1,
     )
 
 

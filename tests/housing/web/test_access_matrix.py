@@ -171,6 +171,22 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         lambda p, role: {},
         _s(401, 200, 200, 404, 403),
     ),
+    # bed proposals: HR for its own firm, staff for any
+    ("POST", "/api/bed-assignments/proposals"): (
+        lambda p: "/api/bed-assignments/proposals",
+        lambda p, role: {"firm_id": p.firm1, "time_limit_s": 1} if role == "staff" else {"time_limit_s": 1},
+        _s(401, 201, 201, 201, 403),
+    ),
+    ("GET", "/api/bed-assignments/proposals/{proposal_id:int}"): (
+        lambda p: f"/api/bed-assignments/proposals/{p.proposal1}",
+        None,
+        _s(401, 200, 200, 404, 403),
+    ),
+    ("POST", "/api/bed-assignments/proposals/{proposal_id:int}/confirm"): (
+        lambda p: f"/api/bed-assignments/proposals/{p.proposal1}/confirm",
+        None,
+        _s(401, 409, 409, 404, 403),  # the park changed since proposal1 was made
+    ),
     # the park on a day (房态图) and a worker's own bed
     ("GET", "/api/occupancy"): (lambda p: "/api/occupancy", None, STAFF_ONLY_READ),
     ("GET", "/api/me/bed"): (lambda p: "/api/me/bed", None, _s(401, 403, 403, 403, 200)),
