@@ -43,12 +43,29 @@ runner.job_kind("allocation", "housing.leasing.allocate_job:allocate")
 
 TimeLimit = Annotated[int, msgspec.Meta(ge=1, le=1800)]
 Budget = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+Points = Annotated[int, msgspec.Meta(ge=2, le=9)]
 
 
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
     period_id: Id
     time_limit_s: TimeLimit = 30
     max_displaced_workers: Budget | None = None
+    # true: compute the shortage-versus-moves curve (`points` plans from the fewest moves to
+    # the unconstrained plan) in the time limit; staff then choose the point to apply.
+    tradeoff: bool = False
+    points: Points = 5
+
+
+class ChoosePoint(msgspec.Struct, forbid_unknown_fields=True):
+    point: Annotated[int, msgspec.Meta(ge=0, le=8)]
+
+
+class CurvePoint(msgspec.Struct):
+    point: int
+    max_displaced_workers: int
+    status: str
+    objective: dict[str, Any]
+    bound: dict[str, Any]
 
 
 class RunStarted(msgspec.Struct):
@@ -83,6 +100,9 @@ class RunOut(msgspec.Struct):
     created_at: datetime
     progress: dict[str, Any] | None = None
     error: str = ""
+    tradeoff_points: int | None = None
+    chosen_point: int | None = None  # the point whose plan the figures and lines show, and apply applies
+    curve: list[CurvePoint] | None = None
     plan_status: str | None = None
     objective: dict[str, Any] | None = None
     bound: dict[str, Any] | None = None
@@ -91,6 +111,32 @@ class RunOut(msgspec.Struct):
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def chosen_plan(run: Row, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The plan a run stands for: its plan, or the chosen point's on a trade-off curve (the
+    unconstrained right end until staff choose)."""
+    if not result or result.get("format") != "park-allocation-tradeoff/1":
+        return result
+    points = result["points"]
+    index = run["chosen_point"] if run["chosen_point"] is not None else len(points) - 1
+    plan: dict[str, Any] = points[index]["plan"]
+    return plan
+
+
+def curve_of(result: dict[str, Any] | None) -> list[CurvePoint] | None:
+    if not result or result.get("format") != "park-allocation-tradeoff/1":
+        return None
+    return [
+        CurvePoint(
+            point=i,
+            max_displaced_workers=p["max_displaced_workers"],
+            status=p["status"],
+            objective=p["objective"],
+            bound=p["bound"],
+        )
+        for i, p in enumerate(result["points"])
+    ]
 
 
 def run_status(fate: str, job_status: str | None) -> str:
@@ -163,13 +209,18 @@ async def start_run(viewer: Viewer, body: RunCreate, wake: Any) -> RunStarted:
         raise invalid("period_id", "unknown_reference")
     if period["allocated_run_id"] is not None:
         raise Problem(409, "period_allocated_runs")
+    if body.tradeoff and body.max_displaced_workers is not None:
+        raise invalid("max_displaced_workers", "tradeoff_has_no_budget")
     taken = await snapshot.take(body.period_id, as_date(period["starts_on"]), as_date(period["ends_on"]))
     instance = {**taken.instance, "time_limit_s": body.time_limit_s}
     if body.max_displaced_workers is not None:
         instance["max_displaced_workers"] = body.max_displaced_workers
     async with write_transaction():
+        points = body.points if body.tradeoff else None
         job_id = await runner.enqueue(
-            "allocation", {"instance": instance, "time_limit_s": body.time_limit_s}, viewer.now
+            "allocation",
+            {"instance": instance, "time_limit_s": body.time_limit_s, "tradeoff_points": points},
+            viewer.now,
         )
         inserted = await AllocationRun.insert(
             AllocationRun(
@@ -177,6 +228,7 @@ async def start_run(viewer: Viewer, body: RunCreate, wake: Any) -> RunStarted:
                 job_id=job_id,
                 time_limit_s=body.time_limit_s,
                 max_displaced_workers=body.max_displaced_workers,
+                tradeoff_points=points,
                 instance=instance,
                 unit_ids=taken.unit_ids,
                 inputs_digest=taken.digest,
@@ -209,8 +261,12 @@ async def run_view(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
         created_at=run["created_at"],
         progress=_json(job.get("progress")),
         error=job.get("error", ""),
+        tradeoff_points=run["tradeoff_points"],
+        chosen_point=run["chosen_point"],
     )
-    plan = _json(job.get("result"))
+    result = _json(job.get("result"))
+    plan = chosen_plan(run, result)
+    out.curve = curve_of(result)
     if plan:
         names = {f["id"]: f["name"] for f in await Firm.select(Firm.id, Firm.name)}
         lines = firm_lines(_json(run["instance"]), plan, await _filed(run["period_id"]), names, lang)
@@ -241,7 +297,9 @@ async def apply_run(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
             await _load(run_id)  # 404 when there is no such run
             raise Problem(409, "run_not_appliable")
         run, job = await _load(run_id)
-        plan = _json(job.get("result"))
+        if run["tradeoff_points"] and run["chosen_point"] is None:
+            raise Problem(409, "choose_point_first")
+        plan = chosen_plan(run, _json(job.get("result")))
         if job.get("status") != "done" or not plan or plan.get("status") not in ("optimal", "feasible"):
             raise Problem(409, "run_not_done")
         period = await Period.select().where(Period.id == run["period_id"]).first()
@@ -261,6 +319,31 @@ async def apply_run(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
             (AllocationRun.period_id == run["period_id"]) & (AllocationRun.id != run_id)
         )
         await audit.record(viewer, "allocation_run", run_id, "apply", after={"period_id": run["period_id"]})
+    return await run_view(viewer, run_id, lang)
+
+
+async def choose_point(viewer: Viewer, run_id: int, body: ChoosePoint, lang: Lang = "zh") -> RunOut:
+    """Staff choose the point of a trade-off curve that apply will apply (until it is applied)."""
+    async with write_transaction():
+        run, job = await _load(run_id)
+        curve = curve_of(_json(job.get("result")))
+        if not run["tradeoff_points"] or curve is None or job.get("status") != "done":
+            raise Problem(409, "run_has_no_curve")
+        if run["fate"] != "":
+            raise Problem(409, "run_not_appliable")
+        if body.point >= len(curve):
+            raise invalid("point", "no_such_point", last=len(curve) - 1)
+        if curve[body.point].status not in ("optimal", "feasible"):
+            raise invalid("point", "point_has_no_plan")
+        await AllocationRun.update({AllocationRun.chosen_point: body.point}).where(AllocationRun.id == run_id)
+        await audit.record(
+            viewer,
+            "allocation_run",
+            run_id,
+            "update",
+            before={"chosen_point": run["chosen_point"]},
+            after={"chosen_point": body.point},
+        )
     return await run_view(viewer, run_id, lang)
 
 
@@ -451,6 +534,11 @@ class AllocationRunController(Controller):
         await runner.request_cancel(run["job_id"])
         await audit.record(viewer_of(request), "allocation_run", run_id, "cancel")
         return await run_view(viewer_of(request), run_id, language_of(request))
+
+    @post("/{run_id:int}/choose", status_code=200, opt=allow(STAFF))
+    async def choose(self, request: Request[Any, Any, Any], run_id: PathId, data: JSONBody[ChoosePoint]) -> RunOut:
+        """On a trade-off run: choose the point (fewer moves or less shortage) that apply applies."""
+        return await choose_point(viewer_of(request), run_id, data, language_of(request))
 
     @post("/{run_id:int}/apply", status_code=200, opt=allow(STAFF))
     async def apply(self, request: Request[Any, Any, Any], run_id: PathId) -> RunOut:

@@ -91,6 +91,10 @@ class AllocationRun(Table):
     fate = Varchar(length=12, default="")  # "" | applying | applied | superseded
     time_limit_s = Integer()
     max_displaced_workers = Integer(null=True, default=None)
+    # A trade-off run computes this many points from the fewest moves to the unconstrained plan
+    # (null: one plan); staff choose one (`chosen_point`) and that plan is what apply applies.
+    tradeoff_points = Integer(null=True, default=None)
+    chosen_point = Integer(null=True, default=None)
     instance = JSON()
     unit_ids = JSON()  # instance unit code → unit id
     inputs_digest = Varchar(length=64)

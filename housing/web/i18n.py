@@ -101,6 +101,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "提案生成后，贵企业的房间、床位或员工已有变化，请重新生成提案。",
         "The firm's units, beds or workers changed since this proposal was made: ask for a new one.",
     ),
+    # trade-off runs
+    "tradeoff_has_no_budget": (
+        "权衡曲线本身覆盖从最少搬迁到不限搬迁的各个方案，不能再指定搬迁上限。",
+        "A trade-off curve spans the fewest moves to no limit: it takes no moves budget.",
+    ),
+    "choose_point_first": (
+        "这是权衡曲线方案：请先选择要执行的点（POST …/choose）。",
+        "This run is a trade-off curve: choose the point to apply first (POST …/choose).",
+    ),
+    "run_has_no_curve": ("该方案没有权衡曲线（或尚未算完）。", "This run has no trade-off curve (or it is not done)."),
+    "no_such_point": ("没有这个点：可选 0 到 {last}。", "No such point: choose 0 to {last}."),
+    "point_has_no_plan": ("这个点没有可行方案。", "This point has no feasible plan."),
     # auth
     "bad_credentials": ("用户名或密码错误。", "Wrong username or password."),
     "account_inactive": ("该账号已停用，请联系园区管理人员。", "This account is deactivated; contact park staff."),

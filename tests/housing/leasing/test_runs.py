@@ -145,3 +145,34 @@ async def test_a_queued_run_can_be_cancelled_and_then_not_again(park) -> None:
         assert stopped.status_code == 202 and stopped.json()["status"] == "cancelled"
         assert (await api.post("staff", f"/api/allocation-runs/{run_id}/cancel")).status_code == 409
         assert (await api.post("hr1", f"/api/allocation-runs/{run_id}/cancel")).status_code == 403
+
+
+async def test_a_tradeoff_run_draws_the_curve_and_applies_the_point_staff_choose(api) -> None:
+    park = api.park
+    await _request(park, park.firm2, 6, 0)
+    both = {"period_id": park.period_open, "tradeoff": True, "max_displaced_workers": 3}
+    refused = await api.post("staff", "/api/allocation-runs", json=both)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "max_displaced_workers"
+    body = {"period_id": park.period_open, "time_limit_s": 4, "tradeoff": True, "points": 3}
+    run = await _finished(api, (await api.post("staff", "/api/allocation-runs", json=body)).json()["id"])
+    assert run["status"] == "done", run
+    curve = run["curve"]
+    assert [p["point"] for p in curve] == [0, 1, 2] and run["tradeoff_points"] == 3
+    moves = [p["objective"]["displaced_workers"] for p in curve]
+    assert moves == sorted(moves) and all(
+        p["objective"]["displaced_workers"] <= p["max_displaced_workers"] for p in curve
+    )
+    assert run["chosen_point"] is None and run["lines"]  # the unconstrained end until staff choose
+    path = f"/api/allocation-runs/{run['id']}"
+    assert (await api.post("staff", f"{path}/apply")).status_code == 409  # choose first
+    wrong = await api.post("staff", f"{path}/choose", json={"point": 5})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "point"
+    assert (await api.post("hr1", f"{path}/choose", json={"point": 0})).status_code == 403
+    chosen = (await api.post("staff", f"{path}/choose", json={"point": 0})).json()
+    assert chosen["chosen_point"] == 0 and chosen["objective"] == curve[0]["objective"]
+    moving = sum(line["workers_to_move"] for line in chosen["lines"])
+    assert moving == curve[0]["objective"]["displaced_workers"]
+    applied = await api.post("staff", f"{path}/apply")
+    assert applied.status_code == 200 and applied.json()["status"] == "applied"
+    assert await Move.count().where(Move.run_id == run["id"]) == moving
+    assert (await api.post("staff", f"{path}/choose", json={"point": 1})).status_code == 409

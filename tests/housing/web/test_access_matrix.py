@@ -230,6 +230,11 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         None,
         _s(401, 409, 403, 403, 403),  # run1 failed: nothing to apply
     ),
+    ("POST", "/api/allocation-runs/{run_id:int}/choose"): (
+        lambda p: f"/api/allocation-runs/{p.run1}/choose",
+        lambda p, role: {"point": 0},
+        _s(401, 409, 403, 403, 403),  # run1 has no trade-off curve
+    ),
     ("POST", "/api/allocation-runs/{run_id:int}/cancel"): (
         lambda p: f"/api/allocation-runs/{p.run1}/cancel",
         None,
