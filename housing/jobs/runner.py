@@ -85,8 +85,15 @@ async def claim(owner: str, now: datetime) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+# Long work yields the CPU to the API: a solver using every core must not slow the answers to
+# a worker opening its bed page (measured by scripts/bench_health_during_run.py).
+JOB_NICENESS = 10
+
+
 def _child(target: str, params: Any, pipe: Connection) -> None:
     """The child process: import the job's function, run it, report over the pipe."""
+    if hasattr(os, "nice"):
+        os.nice(JOB_NICENESS)
     module, name = target.split(":")
     function = getattr(importlib.import_module(module), name)
     stopping = False

@@ -13,7 +13,7 @@ def count(params: dict[str, Any], progress: Any, stop: Any) -> dict[str, Any]:
         time.sleep(params.get("pause", 0.05))
         if stop():
             return {"stopped_at": i + 1, "pid": os.getpid()}
-    return {"counted": params["to"], "pid": os.getpid()}
+    return {"counted": params["to"], "pid": os.getpid(), "niceness": os.nice(0)}
 
 
 def explode(params: dict[str, Any], progress: Any, stop: Any) -> dict[str, Any]:
