@@ -131,101 +131,167 @@ def parse_beds_input(data: Any) -> BedsInput:
     return BedsInput(firm if isinstance(firm, str) else None, units, workers, time_limit)
 
 
+@dataclass
+class BedsModel:
+    """The CP-SAT model of one firm's beds, its variables named for what they mean."""
+
+    model: cp_model.CpModel
+    sleeps_in: dict[tuple[int, int], cp_model.IntVar]  # (worker, unit) → the worker sleeps there
+    placed: list[cp_model.IntVar]  # per worker: has a bed
+    mixed: list[cp_model.IntVar]  # per unit: houses day and night workers
+    together: list[cp_model.IntVar]  # per requested pair: in one unit
+    stays: list[cp_model.IntVar]  # per worker with a current bed in a unit still leased: stays in it
+    pairs: list[tuple[str, str]]
+
+
+def _gender_and_one_bed(m: cp_model.CpModel, inp: BedsInput) -> tuple[dict[tuple[int, int], cp_model.IntVar], list[cp_model.IntVar]]:
+    """A worker only in a unit of their gender, and in one unit at most."""
+    sleeps_in = {
+        (w, u): m.new_bool_var(f"worker{w}_in_unit{u}")
+        for w, worker in enumerate(inp.workers)
+        for u, unit in enumerate(inp.units)
+        if unit.gender == worker.gender
+    }
+    placed = []
+    for w in range(len(inp.workers)):
+        has_bed = m.new_bool_var(f"worker{w}_placed")
+        m.add(sum(v for (ww, _), v in sleeps_in.items() if ww == w) == has_bed)
+        placed.append(has_bed)
+    return sleeps_in, placed
+
+
+def _beds_per_unit(m: cp_model.CpModel, inp: BedsInput, sleeps_in: dict[tuple[int, int], cp_model.IntVar]) -> None:
+    """At most ``beds`` workers per unit."""
+    for u, unit in enumerate(inp.units):
+        m.add(sum(v for (_, uu), v in sleeps_in.items() if uu == u) <= unit.beds)
+
+
+def _mixed_shift_units(
+    m: cp_model.CpModel, inp: BedsInput, sleeps_in: dict[tuple[int, int], cp_model.IntVar]
+) -> list[cp_model.IntVar]:
+    """A unit is mixed when it houses a day worker and a night worker (rotating mixes with neither)."""
+    mixed = []
+    for u in range(len(inp.units)):
+        houses = {shift: m.new_bool_var(f"unit{u}_houses_{shift}") for shift in sorted(CLASHING_SHIFTS)}
+        for (w, uu), v in sleeps_in.items():
+            shift = inp.workers[w].shift
+            if uu == u and shift in houses:
+                m.add_implication(v, houses[shift])
+        is_mixed = m.new_bool_var(f"unit{u}_mixed")
+        m.add(houses["day"] + houses["night"] - 1 <= is_mixed)
+        mixed.append(is_mixed)
+    return mixed
+
+
+def _roommates_together(
+    m: cp_model.CpModel, inp: BedsInput, sleeps_in: dict[tuple[int, int], cp_model.IntVar], pairs: list[tuple[str, str]]
+) -> list[cp_model.IntVar]:
+    """A requested pair is together when both sleep in one unit (never, across genders)."""
+    index = {w.id: i for i, w in enumerate(inp.workers)}
+    together = []
+    for p, (first_id, second_id) in enumerate(pairs):
+        first, second = index[first_id], index[second_id]
+        shared = []
+        for u in range(len(inp.units)):
+            if (first, u) in sleeps_in and (second, u) in sleeps_in:
+                both = m.new_bool_var(f"pair{p}_in_unit{u}")
+                m.add_implication(both, sleeps_in[first, u])
+                m.add_implication(both, sleeps_in[second, u])
+                shared.append(both)
+        is_together = m.new_bool_var(f"pair{p}_together")
+        if shared:
+            m.add(sum(shared) >= is_together)
+        else:
+            m.add(is_together == 0)
+        together.append(is_together)
+    return together
+
+
+def _stays(inp: BedsInput, sleeps_in: dict[tuple[int, int], cp_model.IntVar]) -> list[cp_model.IntVar]:
+    """A worker with a current bed stays when they sleep in that unit (and so keep that bed)."""
+    unit_index = {unit.id: u for u, unit in enumerate(inp.units)}
+    stays = []
+    for w, worker in enumerate(inp.workers):
+        if worker.current and worker.current[0] in unit_index and (w, unit_index[worker.current[0]]) in sleeps_in:
+            stays.append(sleeps_in[w, unit_index[worker.current[0]]])
+    return stays
+
+
+def build_beds_model(inp: BedsInput) -> BedsModel:
+    """The rules of the module docstring, one function each, and the objective in strict order
+    (folded into one weighted sum whose weights make it exactly lexicographic)."""
+    m = cp_model.CpModel()
+    pairs = sorted({(min(w.id, mate), max(w.id, mate)) for w in inp.workers for mate in w.roommates})
+    sleeps_in, placed = _gender_and_one_bed(m, inp)
+    _beds_per_unit(m, inp, sleeps_in)
+    mixed = _mixed_shift_units(m, inp, sleeps_in)
+    together = _roommates_together(m, inp, sleeps_in, pairs)
+    stays = _stays(inp, sleeps_in)
+    n = len(inp.workers)
+    with_current_bed = sum(1 for w in inp.workers if w.current)
+    # each level outweighs everything below it
+    moved_weight = 1
+    split_weight = moved_weight * (n + 1)
+    mixed_weight = split_weight * (len(pairs) + 1)
+    unassigned_weight = mixed_weight * (len(inp.units) + 1)
+    m.minimize(
+        unassigned_weight * (n - sum(placed))
+        + mixed_weight * sum(mixed)
+        + split_weight * (len(pairs) - sum(together))
+        + moved_weight * (with_current_bed - sum(stays))
+    )
+    return BedsModel(m, sleeps_in, placed, mixed, together, stays, pairs)
+
+
 def assign_beds(data: Any, time_limit_s: float | None = None) -> dict[str, Any]:
     """Place one firm's workers in beds; ``data`` is the documented ``firm-beds/1`` dict (or a
     parsed :class:`BedsInput`). Raises :class:`BedsError` on bad input."""
     t0 = time.monotonic()
     inp = data if isinstance(data, BedsInput) else parse_beds_input(data)
     limit = time_limit_s or inp.time_limit_s or 10.0
-    units, workers = inp.units, inp.workers
-    n = len(workers)
-
-    pairs = sorted({tuple(sorted((w.id, m))) for w in workers for m in w.roommates})  # type: ignore[misc]
-    wix = {w.id: i for i, w in enumerate(workers)}
-    m = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    for i, w in enumerate(workers):
-        for j, u in enumerate(units):
-            if u.gender == w.gender:
-                x[i, j] = m.new_bool_var("")
-    assigned = []
-    for i in range(n):
-        vs = [x[i, j] for j in range(len(units)) if (i, j) in x]
-        a = m.new_bool_var("")
-        m.add(sum(vs) == a)
-        assigned.append(a)
-    mixed = []
-    for j, u in enumerate(units):
-        inside = [x[i, j] for i in range(n) if (i, j) in x]
-        m.add(sum(inside) <= u.beds)
-        has = {}
-        for s in CLASHING_SHIFTS:
-            has[s] = m.new_bool_var("")
-            for i in range(n):
-                if (i, j) in x and workers[i].shift == s:
-                    m.add_implication(x[i, j], has[s])
-        mix = m.new_bool_var("")
-        m.add(has["day"] + has["night"] - 1 <= mix)
-        mixed.append(mix)
-    together = []
-    for a_id, b_id in pairs:
-        a, b = wix[a_id], wix[b_id]
-        both = []
-        for j in range(len(units)):
-            if (a, j) in x and (b, j) in x:
-                t = m.new_bool_var("")
-                m.add_implication(t, x[a, j])
-                m.add_implication(t, x[b, j])
-                both.append(t)
-        tv = m.new_bool_var("")
-        m.add(sum(both) >= tv) if both else m.add(tv == 0)
-        together.append(tv)
-    stays = []
-    uix = {u.id: j for j, u in enumerate(units)}
-    for i, w in enumerate(workers):
-        if w.current and w.current[0] in uix and (i, uix[w.current[0]]) in x:
-            stays.append(x[i, uix[w.current[0]]])
-    n_movable = sum(1 for w in workers if w.current)
-    # weights: each level outweighs everything below it
-    w4 = 1
-    w3 = w4 * (n + 1)
-    w2 = w3 * (len(pairs) + 1)
-    w1 = w2 * (len(units) + 1)
-    m.minimize(w1 * (n - sum(assigned)) + w2 * sum(mixed) + w3 * (len(pairs) - sum(together))
-               + w4 * (n_movable - sum(stays)))
+    built = build_beds_model(inp)
     start = greedy_units(inp)  # complete hint: CP-SAT does far better from a full one
-    for (i, j), v in x.items():
-        m.add_hint(v, 1 if start.get(i) == j else 0)
+    for (w, u), v in built.sleeps_in.items():
+        built.model.add_hint(v, 1 if start.get(w) == u else 0)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, limit - (time.monotonic() - t0) - 0.3)
     solver.parameters.num_workers = 2
-    status = solver.solve(m)
+    status = solver.solve(built.model)
     unit_of: dict[int, int] = dict(start)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = {i: j for (i, j), v in x.items() if solver.value(v)}
+        found = {w: u for (w, u), v in built.sleeps_in.items() if solver.value(v)}
         if _level_key(inp, found) <= _level_key(inp, start):
             unit_of = found
     else:
         status = cp_model.FEASIBLE  # the greedy placement is valid by construction
-
-    assignments = []
-    for j, u in enumerate(units):
-        inside = [i for i in range(n) if unit_of.get(i) == j]
-        keep = {i: workers[i].current[1] for i in inside  # type: ignore[index]
-                if workers[i].current and workers[i].current[0] == u.id}
-        free = iter(b for b in range(1, u.beds + 1) if b not in keep.values())
-        for i in sorted(inside, key=lambda i: workers[i].id):
-            assignments.append({"worker": workers[i].id, "unit": u.id, "bed": keep.get(i) or next(free)})
+    assignments = beds_of(inp, unit_of)
     return {
         "format": BEDS_PLAN_FORMAT,
         "firm": inp.firm,
         "status": "optimal" if status == cp_model.OPTIMAL else "feasible",
         "assignments": sorted(assignments, key=lambda a: (a["unit"], a["bed"])),
-        "unassigned": sorted(workers[i].id for i in range(n) if i not in unit_of),
+        "unassigned": sorted(w.id for i, w in enumerate(inp.workers) if i not in unit_of),
         "objective": beds_objective(inp, assignments),
         "solve_seconds": round(time.monotonic() - t0, 3),
     }
+
+
+def beds_of(inp: BedsInput, unit_of: dict[int, int]) -> list[dict[str, Any]]:
+    """Bed numbers for a placement: who stays in their unit keeps their bed; the others take
+    the free beds in order of their ids."""
+    assignments = []
+    for u, unit in enumerate(inp.units):
+        inside = sorted((w for w, uu in unit_of.items() if uu == u), key=lambda w: inp.workers[w].id)
+        kept: dict[int, int] = {}
+        for w in inside:
+            current = inp.workers[w].current
+            if current is not None and current[0] == unit.id:
+                kept[w] = current[1]
+        free = iter(b for b in range(1, unit.beds + 1) if b not in kept.values())
+        for w in inside:
+            assignments.append({"worker": inp.workers[w].id, "unit": unit.id, "bed": kept.get(w) or next(free)})
+    return assignments
 
 
 def greedy_units(inp: BedsInput) -> dict[int, int]:
@@ -281,15 +347,15 @@ def greedy_units(inp: BedsInput) -> dict[int, int]:
             continue
         placed = {out[i] for i in members if i in out}
         shift = max(("day", "night"), key=lambda s: sum(workers[i].shift == s for i in members))
-        j = best_unit(gender, shift, len(waiting), placed)
-        if j is not None:
+        group_unit = best_unit(gender, shift, len(waiting), placed)
+        if group_unit is not None:
             for i in waiting:
-                put(i, j)
+                put(i, group_unit)
     for i, w in sorted(enumerate(workers), key=lambda iw: (iw[1].shift, iw[1].id)):
         if i not in out:
-            j = best_unit(w.gender, w.shift, 1, set())
-            if j is not None:
-                put(i, j)
+            single_unit = best_unit(w.gender, w.shift, 1, set())
+            if single_unit is not None:
+                put(i, single_unit)
     return out
 
 

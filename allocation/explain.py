@@ -69,7 +69,11 @@ def explain(instance: Instance, leases: Sequence[Mapping[str, Any]], plan: Mappi
             if short == 0:
                 continue
             other = "female" if g == "male" else "male"
-            accepted = (lambda b: True) if f.buildings is None else (lambda b: b in f.buildings)
+            buildings = f.buildings
+
+            def accepted(building: str, buildings: frozenset[str] | None = buildings) -> bool:
+                return buildings is None or building in buildings
+
             free_ok = [k for k, n in free.items() if k[3] in (None, g) and accepted(k[0])]
             free_affordable = [k for k in free_ok if left is None or k[2] <= left]
             free_outside = [k for k, n in free.items() if k[3] in (None, g) and not accepted(k[0])]

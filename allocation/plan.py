@@ -44,9 +44,9 @@ def lease_problems(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> l
     seen: set[str] = set()
     rent: dict[str, int] = defaultdict(int)
     for i, lease in enumerate(leases):
-        uid, fid, g = lease.get("unit"), lease.get("firm"), lease.get("gender")
-        unit = instance.unit_by_id.get(uid)  # type: ignore[arg-type]
-        firm = instance.firm_by_id.get(fid)  # type: ignore[arg-type]
+        uid, fid, g = str(lease.get("unit")), str(lease.get("firm")), lease.get("gender")
+        unit = instance.unit_by_id.get(uid)
+        firm = instance.firm_by_id.get(fid)
         if unit is None or firm is None or g not in GENDERS:
             problems.append(f"leases[{i}]: unknown unit, firm or gender")
             continue

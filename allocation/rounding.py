@@ -96,7 +96,7 @@ def greedy_fill(instance: Instance, prep: Prep, counts: dict[Key, int]) -> dict[
             return f.priority * (short_penalty(d, short) - short_penalty(d, max(0, short - beds)))
 
         if f.buildings is None:  # any building: choose the kind, then the building
-            pick_a: tuple[int, int, bool, int] | None = None
+            pick_a: tuple[int, int, int, int] | None = None
             for a in aggs_of.get((fid, s), []):
                 beds, rent_fen, _ = prep.aggregates[a]
                 if agg_cap[a] <= 0 or rent_fen > left:
@@ -114,9 +114,9 @@ def greedy_fill(instance: Instance, prep: Prep, counts: dict[Key, int]) -> dict[
             t = types[ti]
             if cap[ti] <= 0 or t.rent_fen > left:
                 continue
-            cand = (gain(t.beds), -max(0, t.beds - short), int(t.building in used[fid]), ti)
-            if pick is None or cand > pick:
-                pick = cand
+            option = (gain(t.beds), -max(0, t.beds - short), int(t.building in used[fid]), ti)
+            if pick is None or option > pick:
+                pick = option
         return None if pick is None or pick[0] <= 0 else (pick[0], pick[3])
 
     heap: list[tuple[int, str, str]] = []

@@ -95,7 +95,7 @@ def pack_pool(prep: Prep, counts: dict[Key, int], needs: dict[tuple[int, str, st
     pool constraint guarantees enough units of every kind and these firms accept every
     building; for a rounded LP start what does not fit is left out (the fill adds units back).
     """
-    used = defaultdict(int)
+    used: defaultdict[int, int] = defaultdict(int)
     for (ti, _, _), n in counts.items():
         used[ti] += n
     avail: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)  # agg -> building -> (type, free)
@@ -269,8 +269,8 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     consider("greedy", greedy_leases(instance))
     if budget is not None:  # keep every resident that can be kept, then fill: meets any budget
         consider("fewest-moves", realize(instance, prep, greedy_fill(instance, prep, fewest_counts)))
-    for extra in starts or []:
-        consider("start", extra)
+    for start_leases in starts or []:
+        consider("start", start_leases)
 
     def within_budget_or_repaired(counts: dict[Key, int], limit: int | None) -> dict[Key, int] | None:
         """Residents kept as far as the counts allow; over ``limit``, repaired and refilled."""
