@@ -203,6 +203,7 @@ class Runner:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.wake = asyncio.Event()  # an event belongs to one event loop: a fresh one per start
         await recover(self.clock())
         self.task = asyncio.get_running_loop().create_task(self._loop())
 

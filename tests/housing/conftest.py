@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from piccolo.apps.user.tables import BaseUser
 
@@ -23,11 +24,24 @@ async def park(migrated: None) -> factories.Park:
     return await factories.small_park()
 
 
+_shared_app: Litestar | None = None
+
+
+def shared_app() -> Litestar:
+    """One app for the tests that need no settings or clock of their own: building a Litestar
+    app (every handler's signature parsed) costs more than most tests; each test still gets
+    its own client, event loop, start-up and shut-down."""
+    global _shared_app
+    if _shared_app is None:
+        from app import create_app
+
+        _shared_app = create_app()
+    return _shared_app
+
+
 @pytest.fixture
 async def client(park: factories.Park) -> AsyncIterator[AsyncTestClient[Any]]:
-    from app import create_app
-
-    async with AsyncTestClient(app=create_app()) as test_client:
+    async with AsyncTestClient(app=shared_app()) as test_client:
         yield test_client
 
 
