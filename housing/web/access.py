@@ -23,6 +23,7 @@ from housing.register.tables import Role
 from housing.web.problems import Problem
 
 ANONYMOUS = "anonymous"
+_STAFF_ROLE, _HR_ROLE = Role.staff.value, Role.hr.value
 STAFF = frozenset({Role.staff.value})
 STAFF_HR = frozenset({Role.staff.value, Role.hr.value})
 WORKER = frozenset({Role.worker.value})
@@ -48,11 +49,11 @@ class Viewer:
 
     @property
     def is_staff(self) -> bool:
-        return self.role == Role.staff.value
+        return self.role == _STAFF_ROLE  # a plain string: asked once per row of every page
 
     @property
     def is_hr(self) -> bool:
-        return self.role == Role.hr.value
+        return self.role == _HR_ROLE
 
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})

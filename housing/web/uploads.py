@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from housing.web.problems import FieldError, Problem
+from housing.web.problems import FieldError, Problem, invalid
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -46,7 +46,7 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 def check(data: bytes, field: str = "file") -> tuple[str, str]:
     """The file's type, or a 4xx naming `field`: empty, larger than 10 MB, or not a PDF/JPEG/PNG."""
     if not data:
-        raise Problem(422, "invalid", errors=[FieldError(field, "upload_empty")])
+        raise invalid(field, "upload_empty")
     if len(data) > MAX_UPLOAD_BYTES:
         raise Problem(413, "upload_too_large", errors=[FieldError(field, "upload_too_large")])
     kind = sniff(data)
