@@ -272,6 +272,11 @@ def _plan_workers(
         except Problem as problem:
             plan.errors.extend(problem_rows(problem, item.row, title, WORKER_COLUMNS, WORKER_ALIASES, lang))
             continue
+        if current is not None and id_number != current["id_number"]:
+            # A 工号 given to someone else: never overwrite one person's record with another's
+            # (a mistyped ID number of an existing worker is corrected in the API, one by one).
+            fail(item.row, "employee_no", "excel_employee_no_taken", value=employee_no)
+            continue
         if id_number in seen_ids:
             fail(item.row, "id_number", "excel_duplicate_in_file", other=seen_ids[id_number])
             continue

@@ -222,6 +222,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "园区内没有名称或信用代码为“{value}”的企业。",
         "No firm in the park is named or coded “{value}”.",
     ),
+    "excel_employee_no_taken": (
+        "工号 {value} 已属于本企业另一名员工（身份证号不同）。如需更正该员工的身份证号，请在员工信息中单独修改。",
+        "Employee no. {value} belongs to another worker of the firm (a different ID number). "
+        "To correct that worker's ID number, edit the worker itself.",
+    ),
     "excel_unknown_building": (
         "没有编号为 {value} 的楼栋（已登记的或本工作簿“楼栋”表中的）。",
         "No building {value} (registered, or in this workbook's 楼栋 sheet).",
