@@ -325,6 +325,8 @@ async def _active_holders(id_numbers: Sequence[str]) -> dict[str, int]:
 
 async def import_workers(viewer: Viewer, data: bytes, lang: str = "zh") -> ImportReport:
     """Workers from the 员工 sheet (staff: any firm, named per row; HR: its own firm)."""
+    if not (viewer.is_staff or (viewer.is_hr and viewer.firm_id is not None)):
+        raise Problem(403, "forbidden")  # the routes' guard says so too; the pages call this directly
     language = _lang(lang)
     firms = Firm.select(Firm.id, Firm.name, Firm.uscc)
     if not viewer.is_staff:
@@ -532,6 +534,8 @@ async def _plan_units(rows: Rows, floors: dict[str, int], viewer: Viewer, lang: 
 async def import_register(viewer: Viewer, data: bytes, lang: str = "zh") -> ImportReport:
     """Staff: buildings (楼栋), units (房间) and firms (企业) from one workbook, any subset of
     the three sheets, all or nothing in one transaction."""
+    if not viewer.is_staff:
+        raise Problem(403, "forbidden")
     language = _lang(lang)
     sheets = await anyio.to_thread.run_sync(partial(_read_register, data, language))
     errors: list[RowError] = [e for rows in sheets.values() if rows is not None for e in rows.errors]

@@ -308,3 +308,17 @@ async def test_staff_export_of_one_firm(api: Any) -> None:
     assert [r[4] for r in rows[1:]] == ["E0001"] and rows[1][5] == "湖北楚天精密制造有限公司"
     hr = sheet_rows((await api.get("hr2", f"/api/workers/export?firm_id={api.park.firm1}")).content, "员工")
     assert {r[5] for r in hr[1:]} == {"湖北楚天精密制造有限公司"}  # HR exports its own firm, whatever it asks
+
+
+async def test_the_services_refuse_roles_the_routes_refuse(api: Any) -> None:
+    """The pages call the services directly: they check the role too, not only the route guard."""
+    from housing.excel.imports import import_register, import_workers
+    from housing.web.access import Viewer
+    from housing.web.problems import Problem
+
+    worker = Viewer(1, 1, "worker1", "worker", None, api.park.worker1)
+    hr = Viewer(1, 1, "hr1", "hr", api.park.firm1, None)
+    for call in (import_workers(worker, workers_book(row())), import_register(hr, workers_book(row()))):
+        with pytest.raises(Problem) as refused:
+            await call
+        assert refused.value.status_code == 403
