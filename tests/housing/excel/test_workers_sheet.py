@@ -86,6 +86,11 @@ async def test_hr_imports_into_its_own_firm_with_chinese_and_english_values(api:
     after = await counts()
     assert after["worker"] == before["worker"] + 2
     assert after["audit_entry"] == before["audit_entry"] + 2
+    trail = (await api.get("staff", "/api/audit?table=worker")).json()["items"]
+    created = [e for e in trail if e["row_id"] in {r["id"] for r in rows}]
+    assert {e["action"] for e in created} == {"create"} and len(created) == 2
+    assert all("*" in e["changes"]["id_number"][1] for e in created)  # masked in the trail
+    assert {e["username"] for e in created} == {"hr1"}
 
 
 async def test_wrong_types_and_blank_cells_are_named_by_row_and_column_and_nothing_is_written(
