@@ -346,6 +346,8 @@ async def import_workers(viewer: Viewer, data: bytes, lang: str = "zh") -> Impor
     """Workers from the 员工 sheet (staff: any firm, named per row; HR: its own firm)."""
     if not (viewer.is_staff or (viewer.is_hr and viewer.firm_id is not None)):
         raise Problem(403, "forbidden")  # the routes' guard says so too; the pages call this directly
+    if viewer.is_hr and not viewer.firm_active:
+        raise Problem(403, "firm_inactive")
     language = _lang(lang)
     firms = Firm.select(Firm.id, Firm.name, Firm.uscc)
     if not viewer.is_staff:

@@ -323,7 +323,13 @@ async def test_the_services_refuse_roles_the_routes_refuse(api: Any) -> None:
 
     worker = Viewer(1, 1, "worker1", "worker", None, api.park.worker1)
     hr = Viewer(1, 1, "hr1", "hr", api.park.firm1, None)
-    for call in (import_workers(worker, workers_book(row())), import_register(hr, workers_book(row()))):
+    gone = Viewer(1, 1, "hr1", "hr", api.park.firm1, None, firm_active=False)
+    calls = (
+        import_workers(worker, workers_book(row())),
+        import_register(hr, workers_book(row())),
+        import_workers(gone, workers_book(row())),
+    )
+    for call in calls:
         with pytest.raises(Problem) as refused:
             await call
         assert refused.value.status_code == 403
