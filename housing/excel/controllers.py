@@ -56,8 +56,14 @@ IMPORT_RESPONSES = {
 
 
 async def uploaded(request: Request[Any, Any, Any]) -> bytes:
-    """The bytes of the form field `file`, or 422 naming it."""
-    form = await request.form()
+    """The bytes of the form field `file`, or 422 naming it.
+
+    Read here rather than declared as a multipart `data` parameter: Litestar's form parser fails
+    with a 500 on a binary part sent without a filename, which must be the client's 422."""
+    try:
+        form = await request.form()
+    except UnicodeDecodeError:
+        raise Problem(422, "invalid_input", errors=[FieldError("file", "excel_file_required")]) from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Problem(422, "invalid_input", errors=[FieldError("file", "excel_file_required")])

@@ -255,8 +255,25 @@ async def test_a_zip_of_something_else_and_no_file_at_all(api: Any) -> None:
         archive.writestr("readme.txt", "hello")
     response = await api.post("hr1", "/api/workers/import", **upload(buffer.getvalue()))
     assert response.status_code == 415
-    response = await api.post("hr1", "/api/workers/import", data={"other": "x"})
+    response = await api.post("hr1", "/api/workers/import", files={"other": ("a.txt", b"x")})
     assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "file"
+    response = await api.post("hr1", "/api/workers/import", data={"file": "x"})  # a form field, not a file
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "file"
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n'.encode()
+        + b"\x89PNG\r\n\x1a\n\x00binary without a filename\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
+    response = await api.post(
+        "hr1",
+        "/api/workers/import",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "file"
 
 
