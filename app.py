@@ -18,6 +18,7 @@ from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
 from housing.billing.rent_invoices import RentInvoiceController
+from housing.excel.controllers import RegisterSheetController, WorkerSheetController  # excel import/export
 from housing.jobs.runner import Runner
 from housing.leasing.bed_proposals import BedProposalController
 from housing.leasing.beds import BedAssignmentController
@@ -107,6 +108,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             RentInvoiceController,
             AllocationRunController,
             MoveController,
+            # excel import/export
+            WorkerSheetController,
+            RegisterSheetController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

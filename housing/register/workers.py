@@ -119,6 +119,18 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     _choose_firm(values, current, viewer)
     if values.get("firm_id") is None:
         values.pop("firm_id", None)
+    id_number = check_fields(values, current, viewer)
+    active = values.get("active", bool(current["active"]) if current else True)
+    if active and ("id_number" in values or values.get("active")):
+        await _check_one_active_record(id_number, current)
+    return values
+
+
+def check_fields(values: Row, current: Row | None, viewer: Viewer) -> str:
+    """The rules a worker's own fields obey, without the database: blank names, a valid ID
+    number and mobile (normalised in place), gender agreeing with the ID number, employment
+    dates. Returns the ID number the record will carry. The API and the Excel import both
+    call it, so a spreadsheet row is held to exactly the rules of a request."""
     resource.blank_to_error(values, "name", "employee_no")
     if "id_number" in values:
         values["id_number"] = validators.resident_id(values["id_number"])
@@ -129,10 +141,7 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     if ("id_number" in values or "gender" in values) and validators.gender_of_resident_id(id_number) != gender:
         raise invalid("gender", "gender_mismatch")
     _employment_dates(values, current, viewer)
-    active = values.get("active", bool(current["active"]) if current else True)
-    if active and ("id_number" in values or values.get("active")):
-        await _check_one_active_record(id_number, current)
-    return values
+    return id_number
 
 
 def _employment_dates(values: Row, current: Row | None, viewer: Viewer) -> None:

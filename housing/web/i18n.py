@@ -227,6 +227,61 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该企业在本周期已有用房申请，请修改原申请。",
         "This firm already has a request for this period; change that one instead.",
     ),
+    # excel import (issue 10)
+    "excel_type": (
+        "只接受 .xlsx 格式的 Excel 文件（按文件内容判断；旧的 .xls 请另存为 .xlsx）。",
+        "Only .xlsx Excel files are accepted (judged by content; save an old .xls as .xlsx).",
+    ),
+    "excel_file_required": ("请在表单字段 file 中上传 .xlsx 文件。", "Upload the .xlsx file in the form field `file`."),
+    "excel_too_many_rows": (
+        "一次最多导入 {max} 行，请分成几个文件导入。",
+        "At most {max} rows per import; split the file.",
+    ),
+    "excel_no_register_sheet": (
+        "工作簿中没有“楼栋”“房间”或“企业”工作表。",
+        "The workbook has no sheet named 楼栋, 房间 or 企业 (Buildings, Units, Firms).",
+    ),
+    "excel_rows_invalid": (
+        "有 {count} 处错误，未写入任何数据；请按行修改后重新导入。",
+        "{count} errors; nothing was written. Correct the rows listed and import again.",
+    ),
+    "excel_unknown_column": ("无法识别的列名。", "Unknown column header."),
+    "excel_repeated_column": ("该列出现了两次。", "This column appears twice."),
+    "excel_missing_column": ("缺少此必填列。", "This required column is missing."),
+    "excel_required": ("必填，不能为空。", "Required; must not be blank."),
+    "excel_not_text": ("应为文字。", "Must be text."),
+    "excel_id_as_number": (
+        "身份证号须为文本格式：数字格式的单元格只保留 15 位有效数字，已丢失末位。请将该列设为文本后重新填写。",
+        "The ID number must be a text cell: a number cell keeps only 15 digits and has lost the last ones. "
+        "Format the column as text and type it again.",
+    ),
+    "excel_id_masked": (
+        "身份证号被遮盖（含 *），只有与已登记员工的号码一致时才可保留，请填写完整号码。",
+        "The ID number is masked (contains *); a masked number is only accepted unchanged for an existing worker. "
+        "Enter the full number.",
+    ),
+    "excel_not_integer": ("应为整数。", "Must be a whole number."),
+    "excel_not_number": ("应为数字。", "Must be a number."),
+    "excel_yuan_precision": ("金额最多保留两位小数（元）。", "At most two decimal places (yuan)."),
+    "excel_not_date": (
+        "应为日期（日期格式的单元格，或 2024-03-01 这样的文字）。",
+        "Must be a date (a date cell, or text such as 2024-03-01).",
+    ),
+    "excel_choice": ("取值应为：{choices}", "Must be one of: {choices}"),
+    "excel_duplicate_in_file": ("与本文件第 {other} 行重复。", "Duplicates row {other} of this file."),
+    "excel_unknown_firm": (
+        "园区内没有名称或信用代码为“{value}”的企业。",
+        "No firm in the park is named or coded “{value}”.",
+    ),
+    "excel_employee_no_taken": (
+        "工号 {value} 已属于本企业另一名员工（身份证号不同）。如需更正该员工的身份证号，请在员工信息中单独修改。",
+        "Employee no. {value} belongs to another worker of the firm (a different ID number). "
+        "To correct that worker's ID number, edit the worker itself.",
+    ),
+    "excel_unknown_building": (
+        "没有编号为 {value} 的楼栋（已登记的或本工作簿“楼栋”表中的）。",
+        "No building {value} (registered, or in this workbook's 楼栋 sheet).",
+    ),
 }
 
 

@@ -27,11 +27,23 @@ EXEMPT = {
     "/admin": "Piccolo Admin has its own staff-only session login (see test_admin)",
 }
 
-Body = Callable[[Park, str], dict[str, Any]]
+Body = Callable[[Park, str], dict[str, Any] | bytes]
 
 
 def _worker_body(park: Park, role: str) -> dict[str, Any]:
     return new_worker(firm_id=park.firm1) if role == "staff" else new_worker()
+
+
+def _workers_sheet(park: Park, role: str) -> bytes:  # excel import/export
+    from housing.excel.templates import workers_template
+
+    return workers_template()
+
+
+def _register_sheet(park: Park, role: str) -> bytes:  # excel import/export
+    from housing.excel.templates import register_template
+
+    return register_template()
 
 
 # (method, route path) → (concrete path, body, {role: status})
@@ -308,6 +320,13 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         None,
         _s(401, 200, 200, 404, 403),
     ),
+    # excel import/export: HR and staff move workers, staff the register (a bytes body is uploaded as `file`)
+    ("GET", "/api/workers/import-template"): (lambda p: "/api/workers/import-template", None, REGISTER_READ),
+    ("POST", "/api/workers/import"): (lambda p: "/api/workers/import", _workers_sheet, _s(401, 200, 200, 200, 403)),
+    ("GET", "/api/workers/export"): (lambda p: "/api/workers/export", None, REGISTER_READ),
+    ("GET", "/api/register/import-template"): (lambda p: "/api/register/import-template", None, STAFF_ONLY_READ),
+    ("POST", "/api/register/import"): (lambda p: "/api/register/import", _register_sheet, STAFF_ONLY_WRITE),
+    ("GET", "/api/register/export"): (lambda p: "/api/register/export", None, STAFF_ONLY_READ),
 }
 
 
@@ -339,7 +358,11 @@ async def test_role_gets_expected_status(api: Any, role: str, route: tuple[str, 
     path_of, body_of, expected = MATRIX[route]
     kwargs: dict[str, Any] = {"follow_redirects": False}
     if body_of is not None:
-        kwargs["json"] = body_of(api.park, role)
+        body = body_of(api.park, role)
+        if isinstance(body, bytes):  # an uploaded file (the Excel imports)
+            kwargs["files"] = {"file": ("upload.xlsx", body)}
+        else:
+            kwargs["json"] = body
     response = await api.call(role, method, path_of(api.park), **kwargs)
     assert response.status_code == expected[role], response.text
     if response.status_code >= 400:
