@@ -128,6 +128,29 @@ def summarise(rows: list[dict[str, Any]], day: date) -> Occupancy:
     return Occupancy(date=day, buildings=list(buildings.values()))
 
 
+async def occupancy_on(day: date) -> Occupancy:
+    """The 房态图's data for a park day (the API and the staff page read the same)."""
+    return summarise(list(await UNITS_ON.rows(day, day, day, day)), day)
+
+
+async def bed_of(worker_id: int | None) -> MyBed | None:
+    """Where the worker sleeps now and with whom; None without a bed."""
+    rows = await MY_BED.rows(worker_id)
+    mine = next((r for r in rows if r["worker_id"] == worker_id), None)
+    if mine is None:
+        return None
+    return MyBed(
+        building_code=mine["building_code"],
+        building_name=mine["building_name"],
+        floor=mine["floor"],
+        unit_number=mine["unit_number"],
+        bed=mine["bed"],
+        beds=mine["beds"],
+        since=as_date(mine["starts_on"]),
+        roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
+    )
+
+
 class OccupancyController(Controller):
     tags = ["occupancy · 房态"]
 
@@ -138,24 +161,12 @@ class OccupancyController(Controller):
         day: Annotated[date | None, QueryParameter(name="date", description="park day; default today")] = None,
     ) -> Occupancy:
         """Per building and floor: units, beds, leased, occupied, free; per unit its firm and occupants."""
-        on = day or park_day(viewer_of(request).now)
-        return summarise(list(await UNITS_ON.rows(on, on, on, on)), on)
+        return await occupancy_on(day or park_day(viewer_of(request).now))
 
     @get("/me/bed", opt=allow(WORKER))
     async def my_bed(self, request: Request[Any, Any, Any]) -> MyBed:
         """Where I sleep: building, floor, unit, bed, since when, and my roommates' names."""
-        viewer = viewer_of(request)
-        rows = await MY_BED.rows(viewer.worker_id)
-        mine = next((r for r in rows if r["worker_id"] == viewer.worker_id), None)
-        if mine is None:
+        bed = await bed_of(viewer_of(request).worker_id)
+        if bed is None:
             raise not_found()
-        return MyBed(
-            building_code=mine["building_code"],
-            building_name=mine["building_name"],
-            floor=mine["floor"],
-            unit_number=mine["unit_number"],
-            bed=mine["bed"],
-            beds=mine["beds"],
-            since=as_date(mine["starts_on"]),
-            roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
-        )
+        return bed

@@ -464,3 +464,19 @@ class MoveController(Controller):
     ) -> OffsetPagination[MoveOut]:
         """Who must leave which bed by when; HR sees its own firm's workers."""
         return await resource.list_page(MOVES, viewer_of(request), page, [resource.equals(Move.run_id, run_id)])
+
+
+async def pending_move(viewer: Viewer) -> MoveOut | None:
+    """The worker's own move still to be made (from an applied run), if any."""
+    conditions = [Move.worker_id == viewer.worker_id, Move.status == "pending"]
+    found = await resource.list_page(MOVES, viewer, resource.Page(limit=1, offset=0), conditions)
+    return found.items[0] if found.items else None
+
+
+async def latest_run_id(period_id: int | None = None) -> int | None:
+    """The newest run (of a period, if given): what HR and staff look at first."""
+    query = AllocationRun.select(AllocationRun.id).order_by(AllocationRun.id, ascending=False)
+    if period_id is not None:
+        query = query.where(AllocationRun.period_id == period_id)
+    row = await query.first()
+    return None if row is None else int(row["id"])
