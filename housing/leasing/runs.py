@@ -473,10 +473,9 @@ async def pending_move(viewer: Viewer) -> MoveOut | None:
     return found.items[0] if found.items else None
 
 
-async def latest_run_id(period_id: int | None = None) -> int | None:
-    """The newest run (of a period, if given): what HR and staff look at first."""
-    query = AllocationRun.select(AllocationRun.id).order_by(AllocationRun.id, ascending=False)
+async def recent_run_ids(period_id: int | None = None, limit: int = 10) -> list[int]:
+    """The newest runs (of a period, if given), newest first: what HR and staff look at first."""
+    query = AllocationRun.select(AllocationRun.id).order_by(AllocationRun.id, ascending=False).limit(limit)
     if period_id is not None:
         query = query.where(AllocationRun.period_id == period_id)
-    row = await query.first()
-    return None if row is None else int(row["id"])
+    return [int(row["id"]) for row in await query]

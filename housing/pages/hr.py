@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from housing.billing.rent_invoices import INVOICES
@@ -16,7 +16,7 @@ from housing.leasing import beds as bed_service
 from housing.leasing.headcount_requests import REQUESTS, RequestCreate, RequestPatch
 from housing.leasing.leases import LEASES, active_on
 from housing.leasing.periods import PERIODS, PeriodOut, PeriodState
-from housing.leasing.runs import MOVES, latest_run_id, run_view
+from housing.leasing.runs import MOVES, recent_run_ids, run_view
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease
 from housing.pages.forms import Messages, decode, form_of, messages
 from housing.pages.layout import lang_of, render, see_other
@@ -31,9 +31,9 @@ from housing.web.resource import MAX_ID, Page, PathId
 
 HR = frozenset({Role.hr.value})
 ALL = Page(limit=500, offset=0)
-Offset = Annotated[int, Parameter(ge=0, le=10_000_000)]
-Query = Annotated[str | None, Parameter(max_length=50)]
-Done = Annotated[str | None, Parameter(max_length=20, pattern="^[a-z_]+$")]
+Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+Query = Annotated[str | None, QueryParameter(max_length=50)]
+Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
 NOTICES = {"request": "request_saved", "worker": "worker_saved", "bed": "bed_saved", "out": "moved_out"}
 
 
@@ -58,8 +58,8 @@ async def _home(request: Request[Any, Any, Any], problem: Messages | None = None
         found = await resource.list_page(REQUESTS, viewer, Page(1, 0), [HeadcountRequest.period_id == period.id])
         filed = found.items[0] if found.items else None
     moves = (await resource.list_page(MOVES, viewer, ALL)).items
-    run_id = await latest_run_id()
-    run = await run_view(viewer, run_id) if run_id is not None else None
+    latest = await recent_run_ids(limit=1)
+    run = await run_view(viewer, latest[0]) if latest else None
     return render(
         request,
         "hr_home.html",
@@ -210,7 +210,7 @@ async def _beds(
 ) -> Template:
     viewer = viewer_of(request)
     units = await bed_board(viewer, unit_id)
-    active = (await resource.list_page(WORKERS, viewer, ALL, [Worker.active == True])).items  # noqa: E712
+    active = (await resource.list_page(WORKERS, viewer, ALL, [Worker.active == True])).items
     bedded = {held[1].worker_id for u in units for held in u["beds"] if held[1] is not None}
     return render(
         request,

@@ -7,22 +7,24 @@ the switch sticks), else the `lang` cookie, else `Accept-Language`. A page's tex
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, Router
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
-from litestar.utils.scope.state import ScopeState
-from litestar.utils.empty import value_or_default
-from markupsafe import Markup, escape
 from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup, escape
 
 from housing.pages.texts import translator
 from housing.web.access import Viewer
+from housing.web.clock import PARK_TZ
 from housing.web.i18n import Lang, pick_language
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -63,6 +65,11 @@ def home_of(viewer: Viewer) -> str:
     return HOMES.get(viewer.role, "/login")
 
 
+def park_time(moment: datetime) -> str:
+    """A stored UTC instant as the park's wall clock (Asia/Shanghai)."""
+    return moment.astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def render(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
     """A page in the reader's language, with what the layout needs (who is logged in, the
     language switch, the CSRF token through Litestar's `csrf_token()`)."""
@@ -88,6 +95,7 @@ def render(request: Request[Any, Any, Any], name: str, status_code: int = 200, *
             "switch_url": switch,
             "static": STATIC_PATH,
             "path": request.url.path,
+            "park_time": park_time,
         },
         status_code=status_code,
         cookies=cookies,
@@ -106,7 +114,10 @@ def _to_login(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 def _error_page(status: int, key: str):  # type: ignore[no-untyped-def]
     def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         headers = exc.headers if isinstance(exc, HTTPException) else None
-        page = render(request, "error.html", status_code=status, message_key=key)
+        said = key
+        if status == 403 and "CSRF" in str(getattr(exc, "detail", "")):
+            said = "csrf_failed"  # Litestar's CSRF middleware refuses with a 403 naming the token
+        page = render(request, "error.html", status_code=status, message_key=said)
         if headers:
             page.headers.update(headers)
         return page  # type: ignore[return-value]

@@ -20,6 +20,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error": ("出错了", "Something went wrong"),
     "forbidden": ("您的角色无权查看此页面。", "Your role may not see this page."),
     "not_found": ("未找到该页面，或您无权查看。", "No such page, or not yours to see."),
+    "csrf_failed": (
+        "表单已过期或不是从本站页面提交的，请刷新页面后重试。",
+        "The form has expired or was not sent from this site's page; reload the page and try again.",
+    ),
+    "invoice_issued": ("已开具", "issued"),
+    "invoice_void": ("已作废", "void"),
     "back_home": ("返回首页", "Back to the home page"),
     "save": ("保存", "Save"),
     "search": ("搜索", "Search"),
@@ -129,7 +135,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "apply": ("应用方案", "Apply the plan"),
     "apply_confirm": ("确认应用方案", "Confirm applying the plan"),
     "apply_will": (
-        "应用后：{released} 套房间的租约结束，{new} 套房间签新租约，{moves} 名员工进入搬迁名单；本周期标记为已分配，其他方案作废。此操作不能撤销。",
+        "应用后：{released} 套房间的租约结束，{new} 套房间签新租约，{moves} 名员工进入搬迁名单；"
+        "本周期标记为已分配，其他方案作废。此操作不能撤销。",
         "Applying ends the leases of {released} units, starts {new} new ones and puts {moves} workers on the "
         "move list; the period becomes allocated and its other runs are superseded. This cannot be undone.",
     ),
