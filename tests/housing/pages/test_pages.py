@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from housing.leasing.tables import BedAssignment, HeadcountRequest
+from housing.leasing.tables import BedAssignment, HeadcountRequest, Move
 from housing.register.tables import Worker
 from tests.housing.factories import new_worker
 from tests.housing.pages.conftest import Browser, field_errors
@@ -211,6 +212,14 @@ async def test_staff_start_a_run_watch_it_and_apply_after_confirming(browser: Br
     assert "方案已应用" in (await browser.get(applied.headers["location"])).text
     again = await browser.post(run_page + "/apply", {})
     assert again.status_code == 409 and "已应用" in again.text
+    # HR reads its own firm's line of the run, and no other firm's
+    browser.client.cookies.clear()
+    await browser.log_in("hr2")
+    assert "荆州华鑫电子科技有限公司" not in (await browser.get("/hr")).text
+    browser.client.cookies.clear()
+    await browser.log_in("hr1")
+    line = (await browser.get("/hr")).text.split('id="run-line"')[1].split("</section>")[0]
+    assert "已应用" in line and "分到" in line
 
 
 async def test_the_room_map_colours_units_by_firm_for_any_day(browser: Browser) -> None:
@@ -230,3 +239,22 @@ async def test_english_switch_sticks_in_a_cookie(browser: Browser) -> None:
     assert browser.client.cookies.get("lang") == "en"
     assert "My room" in (await browser.get("/my")).text
     assert "我的宿舍" in (await browser.get("/my?lang=zh")).text
+
+
+async def test_worker_sees_a_pending_move_with_its_deadline(browser: Browser) -> None:
+    park = browser.park
+    await Move.insert(
+        Move(
+            run_id=park.run1,
+            worker_id=park.worker1,
+            firm_id=park.firm1,
+            bed_assignment_id=park.bed1,
+            unit_id=park.units[0],
+            bed=1,
+            deadline=date(2027, 1, 14),
+            created_at=datetime.now(UTC),
+        )
+    )
+    await browser.log_in("worker1")
+    move = (await browser.get("/my")).text
+    assert 'id="my-move"' in move and "2027-01-14" in move and "待本企业 HR 安排" in move
