@@ -4,6 +4,8 @@
 /api needs a login except `POST /api/auth/login`, and every /api route declares the roles it
 admits (see `housing.web.access`). /health, the OpenAPI docs at /schema and Piccolo Admin at
 /admin/ (staff only, through the app's own login door) sit outside the JWT auth.
+The server-rendered pages (`housing.pages`) share the API's login cookie and role guard;
+logged out, a page sends the reader to `/login`.
 """
 
 from __future__ import annotations
