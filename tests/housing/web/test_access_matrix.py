@@ -51,6 +51,7 @@ NO_CSRF = _s(302, 403, 403, 403, 403)  # logged out: to the login form first
 def _form(park: Park, role: str) -> dict[str, Any]:
     return {"data": {"username": role, "password": "demo1234"}}
 
+
 MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str, int]]] = {
     ("GET", "/health"): (lambda p: "/health", None, _s(200, 200, 200, 200, 200)),
     ("POST", "/api/auth/login"): (
