@@ -4,6 +4,8 @@
 /api needs a login except `POST /api/auth/login`, and every /api route declares the roles it
 admits (see `housing.web.access`). /health, the OpenAPI docs at /schema and Piccolo Admin at
 /admin/ (staff only, through the app's own login door) sit outside the JWT auth.
+The server-rendered pages (`housing.pages`) share the API's login cookie and role guard;
+logged out, a page sends the reader to `/login`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.response import Redirect
 
 from housing.audit.entries import AuditController
 from housing.billing.rent_invoices import RentInvoiceController
@@ -27,6 +28,8 @@ from housing.leasing.leases import LeaseController
 from housing.leasing.occupancy import OccupancyController
 from housing.leasing.periods import PeriodController
 from housing.leasing.runs import AllocationRunController, MoveController
+from housing.pages.layout import static_files, template_config  # pages
+from housing.pages.routes import pages_router  # pages
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
 from housing.register.buildings import BuildingController
@@ -56,11 +59,6 @@ async def health() -> dict[str, str]:
     """Liveness and database reachability, for a load balancer or a monitor."""
     await ALIVE.first()
     return {"status": "ok", "database": "sqlite" if is_sqlite() else "postgresql"}
-
-
-@get("/", exclude_from_auth=True, include_in_schema=False)
-async def index() -> Redirect:
-    return Redirect("/schema")
 
 
 def _pooled(app: Litestar) -> bool:
@@ -116,7 +114,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},
     )
     app = Litestar(
-        route_handlers=[api, health, index, mount_admin(settings), docs_assets()],
+        route_handlers=[api, health, mount_admin(settings), docs_assets(), pages_router(), static_files()],  # pages
         on_app_init=[auth.on_app_init],
         on_startup=[open_database],
         on_shutdown=[close_database],
@@ -125,6 +123,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
         middleware=[refuse_nul_in_url],
         before_send=[security_headers(settings)],
         csrf_config=csrf_config(settings),
+        template_config=template_config(),  # pages
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=exception_handlers(),
         openapi_config=OpenAPIConfig(

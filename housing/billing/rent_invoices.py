@@ -372,3 +372,14 @@ class RentInvoiceController(Controller):
     ) -> InvoiceOut:
         """Void an issued invoice, with the reason; the firm's month can then be run again."""
         return await void_invoice(viewer_of(request), invoice_id, data.reason)
+
+
+async def totals_by_month(viewer: Viewer, months: int = 12) -> list[tuple[str, int]]:
+    """Issued rent per month, the latest `months` months billed, oldest first (the staff chart)."""
+    query = RentInvoice.select(RentInvoice.month, RentInvoice.total_fen).where(RentInvoice.status == "issued")
+    if (condition := scope(viewer)) is not None:
+        query = query.where(condition)
+    totals: dict[str, int] = defaultdict(int)
+    for row in await query:
+        totals[row["month"]] += row["total_fen"]
+    return sorted(totals.items())[-months:]

@@ -163,6 +163,32 @@ def summarise(rows: list[dict[str, Any]], day: date) -> Occupancy:
     return Occupancy(date=day, buildings=list(buildings.values()))
 
 
+async def occupancy_on(day: date) -> Occupancy:
+    """The 房态图's data for a park day (the API and the staff page read the same)."""
+    return summarise(list(await UNITS_ON.rows(day, day, day, day)), day)
+
+
+async def bed_of(worker_id: int | None, today: date) -> MyBed | None:
+    """Where the worker sleeps tonight and with whom, and a move ahead of them; None without a bed
+    (the page `/my` and `GET /api/me/bed` answer from this one function)."""
+    rows = await MY_BED.rows(today, today, worker_id, today, today)
+    mine = next((r for r in rows if r["worker_id"] == worker_id), None)
+    if mine is None:
+        return None
+    move = await MY_MOVE.first(today, worker_id, today)
+    return MyBed(
+        building_code=mine["building_code"],
+        building_name=mine["building_name"],
+        floor=mine["floor"],
+        unit_number=mine["unit_number"],
+        bed=mine["bed"],
+        beds=mine["beds"],
+        since=as_date(mine["starts_on"]),
+        roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
+        pending_move=pending_move(move),
+    )
+
+
 class OccupancyController(Controller):
     tags = ["occupancy · 房态"]
 
@@ -173,31 +199,17 @@ class OccupancyController(Controller):
         day: Annotated[date | None, QueryParameter(name="date", description="park day; default today")] = None,
     ) -> Occupancy:
         """Per building and floor: units, beds, leased, occupied, free; per unit its firm and occupants."""
-        on = day or park_day(viewer_of(request).now)
-        return summarise(list(await UNITS_ON.rows(on, on, on, on)), on)
+        return await occupancy_on(day or park_day(viewer_of(request).now))
 
     @get("/me/bed", opt=allow(WORKER))
     async def my_bed(self, request: Request[Any, Any, Any]) -> MyBed:
         """Where I sleep tonight: building, floor, unit, bed, since when, my roommates' names, and
         a pending move (deadline, and the new bed once HR has given one)."""
         viewer = viewer_of(request)
-        today = park_day(viewer.now)
-        rows = await MY_BED.rows(today, today, viewer.worker_id, today, today)
-        mine = next((r for r in rows if r["worker_id"] == viewer.worker_id), None)
-        if mine is None:
+        bed = await bed_of(viewer.worker_id, park_day(viewer.now))
+        if bed is None:
             raise not_found()
-        move = await MY_MOVE.first(today, viewer.worker_id, today)
-        return MyBed(
-            building_code=mine["building_code"],
-            building_name=mine["building_name"],
-            floor=mine["floor"],
-            unit_number=mine["unit_number"],
-            bed=mine["bed"],
-            beds=mine["beds"],
-            since=as_date(mine["starts_on"]),
-            roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
-            pending_move=pending_move(move),
-        )
+        return bed
 
 
 def pending_move(row: dict[str, Any] | None) -> PendingMove | None:

@@ -559,3 +559,11 @@ class MoveController(Controller):
     ) -> OffsetPagination[MoveOut]:
         """Who must leave which bed by when; HR sees its own firm's workers."""
         return await resource.list_page(MOVES, viewer_of(request), page, [resource.equals(Move.run_id, run_id)])
+
+
+async def recent_run_ids(period_id: int | None = None, limit: int = 10) -> list[int]:
+    """The newest runs (of a period, if given), newest first: what HR and staff look at first."""
+    query = AllocationRun.select(AllocationRun.id).order_by(AllocationRun.id, ascending=False).limit(limit)
+    if period_id is not None:
+        query = query.where(AllocationRun.period_id == period_id)
+    return [int(row["id"]) for row in await query]

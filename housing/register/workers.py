@@ -208,6 +208,13 @@ WORKERS = resource.Resource(
 )
 
 
+def search(q: str | None) -> Combinable | None:
+    """Name or employee number contains `q` (the API's `?q=` and the HR page's search box)."""
+    if not q:
+        return None
+    return resource.contains(Worker.name, q) | resource.contains(Worker.employee_no, q)  # type: ignore[operator,no-any-return]
+
+
 class WorkerController(Controller):
     path = "/workers"
     tags = ["workers · 员工"]
@@ -227,16 +234,13 @@ class WorkerController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=50, description="name or employee number contains")] = None,
     ) -> OffsetPagination[WorkerOut]:
         """Workers; HR sees only its own firm's, whatever `firm_id` it asks for."""
-        search = None
-        if q:
-            search = resource.contains(Worker.name, q) | resource.contains(Worker.employee_no, q)  # type: ignore[operator]
         filters = [
             resource.equals(Worker.firm_id, firm_id),
             resource.equals(Worker.gender, gender),
             resource.equals(Worker.shift, shift),
             resource.equals(Worker.housing_status, housing_status),
             resource.equals(Worker.active, active),
-            search,
+            search(q),
         ]
         return await resource.list_page(WORKERS, viewer_of(request), page, filters)
 

@@ -38,7 +38,7 @@ from housing.web.problems import Problem, invalid
 from housing.web.tables import LoginSession
 
 COOKIE_KEY = "token"
-AUTH_EXCLUDE = ["^/$", "^/health$", "^/schema", "^/static/", "^/admin", "^/api/auth/login$"]
+AUTH_EXCLUDE = ["^/health$", "^/schema", "^/static/", "^/admin", "^/api/auth/login$"]
 
 VIEWER = HotQuery(
     "SELECT a.id AS account_id, a.role, a.worker_id, u.id AS user_id, u.username, "
@@ -210,8 +210,8 @@ def me_of(viewer: Viewer) -> Me:
     )
 
 
-def _logged_in(request: Request[Any, Any, Any], viewer: Viewer) -> Response[LoginResult]:
-    """The answer to a login (or a password change): the token in the body and in the cookie."""
+def session_cookie(request: Request[Any, Any, Any], viewer: Viewer) -> Cookie:
+    """The session's token in the HttpOnly cookie the browser sends back (API and pages alike)."""
     settings = settings_of(request)
     auth: JWTCookieAuth[Viewer, Token] = request.app.state.auth
     token = auth.create_token(
@@ -219,17 +219,22 @@ def _logged_in(request: Request[Any, Any, Any], viewer: Viewer) -> Response[Logi
         token_unique_jwt_id=viewer.session,
         token_expiration=settings.token_lifetime,
     )
-    seconds = int(settings.token_lifetime.total_seconds())
-    cookie = Cookie(
+    return Cookie(
         key=COOKIE_KEY,
         value=token,
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
-        max_age=seconds,
+        max_age=int(settings.token_lifetime.total_seconds()),
         path="/",
     )
-    body = LoginResult(token=token, token_type="Bearer", expires_in=seconds, me=me_of(viewer))
+
+
+def _logged_in(request: Request[Any, Any, Any], viewer: Viewer) -> Response[LoginResult]:
+    """The answer to a login (or a password change): the token in the body and in the cookie."""
+    cookie = session_cookie(request, viewer)
+    assert cookie.value is not None and cookie.max_age is not None
+    body = LoginResult(token=cookie.value, token_type="Bearer", expires_in=cookie.max_age, me=me_of(viewer))
     return Response(body, cookies=[cookie])
 
 

@@ -54,10 +54,18 @@ def _s(anonymous: int, staff: int, hr1: int, hr2: int, worker1: int) -> dict[str
 STAFF_ONLY_READ = _s(401, 200, 403, 403, 403)
 STAFF_ONLY_WRITE = _s(401, 200, 403, 403, 403)
 REGISTER_READ = _s(401, 200, 200, 200, 403)
+# pages (their refusals are pages too, not problem details)
+HR_PAGE = _s(302, 403, 200, 200, 403)
+STAFF_PAGE = _s(302, 200, 403, 403, 403)
+NO_CSRF = _s(302, 403, 403, 403, 403)  # logged out: to the login form first
+
+
+def _form(park: Park, role: str) -> dict[str, Any]:
+    return {"data": {"username": role, "password": "demo1234"}}
+
 
 MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str, int]]] = {
     ("GET", "/health"): (lambda p: "/health", None, _s(200, 200, 200, 200, 200)),
-    ("GET", "/"): (lambda p: "/", None, _s(302, 302, 302, 302, 302)),
     ("POST", "/api/auth/login"): (
         lambda p: "/api/auth/login",
         lambda p, role: {"username": "staff" if role == "anonymous" else role, "password": "demo1234"},
@@ -327,6 +335,39 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     ("GET", "/api/register/import-template"): (lambda p: "/api/register/import-template", None, STAFF_ONLY_READ),
     ("POST", "/api/register/import"): (lambda p: "/api/register/import", _register_sheet, STAFF_ONLY_WRITE),
     ("GET", "/api/register/export"): (lambda p: "/api/register/export", None, STAFF_ONLY_READ),
+    # pages: logged out → the login form; another role's page → 403; another firm's record → 404;
+    # every form post without the CSRF token → 403 (after the login check; /login itself is open)
+    ("GET", "/"): (lambda p: "/", None, _s(302, 302, 302, 302, 302)),
+    ("GET", "/login"): (lambda p: "/login", None, _s(200, 200, 200, 200, 200)),
+    ("POST", "/login"): (lambda p: "/login", _form, _s(403, 403, 403, 403, 403)),
+    ("POST", "/logout"): (lambda p: "/logout", _form, NO_CSRF),
+    ("GET", "/my"): (lambda p: "/my", None, _s(302, 403, 403, 403, 200)),
+    ("GET", "/hr"): (lambda p: "/hr", None, HR_PAGE),
+    ("POST", "/hr/request"): (lambda p: "/hr/request", _form, NO_CSRF),
+    ("GET", "/hr/workers"): (lambda p: "/hr/workers", None, HR_PAGE),
+    ("POST", "/hr/workers"): (lambda p: "/hr/workers", _form, NO_CSRF),
+    ("GET", "/hr/workers/{worker_id:int}"): (
+        lambda p: f"/hr/workers/{p.firm1_other}",
+        None,
+        _s(302, 403, 200, 404, 403),
+    ),
+    ("POST", "/hr/workers/{worker_id:int}"): (lambda p: f"/hr/workers/{p.firm1_other}", _form, NO_CSRF),
+    ("POST", "/hr/workers/{worker_id:int}/active"): (lambda p: f"/hr/workers/{p.firm1_other}/active", _form, NO_CSRF),
+    ("GET", "/hr/beds"): (lambda p: "/hr/beds", None, HR_PAGE),
+    ("GET", "/hr/beds/{unit_id:int}"): (lambda p: f"/hr/beds/{p.units[0]}", None, _s(302, 403, 200, 404, 403)),
+    ("POST", "/hr/beds"): (lambda p: "/hr/beds", _form, NO_CSRF),
+    ("POST", "/hr/beds/{assignment_id:int}/out"): (lambda p: f"/hr/beds/{p.bed1}/out", _form, NO_CSRF),
+    ("GET", "/hr/invoices"): (lambda p: "/hr/invoices", None, HR_PAGE),
+    ("GET", "/staff"): (lambda p: "/staff", None, STAFF_PAGE),
+    ("POST", "/staff/runs"): (lambda p: "/staff/runs", _form, NO_CSRF),
+    ("GET", "/staff/runs/{run_id:int}"): (lambda p: f"/staff/runs/{p.run1}", None, STAFF_PAGE),
+    ("GET", "/staff/runs/{run_id:int}/progress"): (lambda p: f"/staff/runs/{p.run1}/progress", None, STAFF_PAGE),
+    ("GET", "/staff/runs/{run_id:int}/apply"): (lambda p: f"/staff/runs/{p.run1}/apply", None, STAFF_PAGE),
+    ("POST", "/staff/runs/{run_id:int}/apply"): (lambda p: f"/staff/runs/{p.run1}/apply", _form, NO_CSRF),
+    ("GET", "/staff/rooms"): (lambda p: "/staff/rooms?date=2027-01-01", None, STAFF_PAGE),
+    ("GET", "/staff/charts"): (lambda p: "/staff/charts", None, STAFF_PAGE),
+    ("GET", "/staff/invoices"): (lambda p: "/staff/invoices", None, STAFF_PAGE),
+    ("GET", "/staff/audit"): (lambda p: "/staff/audit?table=worker", None, STAFF_PAGE),
 }
 
 
@@ -357,16 +398,19 @@ async def test_role_gets_expected_status(api: Any, role: str, route: tuple[str, 
     method, _ = route
     path_of, body_of, expected = MATRIX[route]
     kwargs: dict[str, Any] = {"follow_redirects": False}
+    path = path_of(api.park)
+    page = not path.startswith("/api")
     if body_of is not None:
         body = body_of(api.park, role)
         if isinstance(body, bytes):  # an uploaded file (the Excel imports)
             kwargs["files"] = {"file": ("upload.xlsx", body)}
         else:
-            kwargs["json"] = body
-    response = await api.call(role, method, path_of(api.park), **kwargs)
+            kwargs.update(body if page else {"json": body})  # pages take forms
+    response = await api.call(role, method, path, **kwargs)
     assert response.status_code == expected[role], response.text
     if response.status_code >= 400:
-        assert response.headers["content-type"].startswith("application/problem+json")
+        kind = "text/html" if page and path != "/health" else "application/problem+json"
+        assert response.headers["content-type"].startswith(kind)
 
 
 async def test_a_route_without_declared_roles_is_refused() -> None:

@@ -1,0 +1,73 @@
+"""Form posts turned into the API's own request structs, and the API's problems into messages
+next to each field.
+
+A form sends text; `decode` converts it to the struct the JSON API decodes (a blank field is
+"not sent", so the struct's default applies), with the same limits and the same NUL and date
+checks. Anything the rules refuse comes back as the `Problem` the API would answer with, and
+`messages` words it in the reader's language for the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+
+from housing.web.body import nul_path
+from housing.web.i18n import MESSAGES, Lang, text, translate_validation
+from housing.web.problems import FieldError, Problem, invalid
+
+StructT = TypeVar("StructT", bound=msgspec.Struct)
+CSRF_FIELD = "_csrf_token"
+
+
+async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The posted fields (the CSRF token left out), stripped of surrounding spaces."""
+    form = await request.form()
+    return {k: str(v).strip() for k, v in form.items() if k != CSRF_FIELD and isinstance(v, str)}
+
+
+def _field_of(message: str) -> str:
+    named = re.search(r"field `([^`]+)`", message)
+    if named:
+        return named.group(1)
+    at = re.search(r" - at `\$\.?([^`\[]*)", message)
+    return at.group(1) if at and at.group(1) else "body"
+
+
+def decode(values: dict[str, Any], target: type[StructT], lang: Lang) -> StructT:
+    """The struct the API would have decoded; blank fields are left out. Bad values raise the
+    422 `Problem` naming the field, with msgspec's reason worded as the API words it."""
+    sent = {k: v for k, v in values.items() if v != "" and v is not None and k in target.__struct_fields__}
+    try:
+        value = msgspec.convert(sent, type=target, strict=False)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        raise Problem(
+            422, "invalid_input", errors=[FieldError(_field_of(message), translate_validation(message, lang))]
+        ) from None
+    if where := nul_path(value):
+        raise invalid(where, "unusable_value")
+    return value
+
+
+@dataclass
+class Messages:
+    """What a refused form shows: one line at the top and a message per field."""
+
+    summary: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    status_code: int = 200
+
+
+def messages(problem: Problem, lang: Lang) -> Messages:
+    fields = {}
+    for error in problem.errors:
+        if error.key in MESSAGES:
+            fields[error.field] = text(error.key, lang, field=error.field, **error.params)
+        else:
+            fields[error.field] = error.key
+    return Messages(text(problem.key, lang, **problem.params), fields, problem.status_code)

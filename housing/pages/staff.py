@@ -1,0 +1,224 @@
+"""The staff console (`/staff`): the period board, allocation runs (start, watch live, review,
+apply after a confirmation), the 房态图 for any day, charts, invoices and the audit log.
+
+Every figure comes from the API's services: `housing.leasing.runs` (start_run, run_view,
+apply_run), `housing.leasing.occupancy` (occupancy_on), `housing.billing.rent_invoices`,
+`housing.audit.entries`. The run's progress is a small HTML fragment the page's script polls.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Template
+
+from housing.audit.entries import ENTRIES, day_range
+from housing.billing.rent_invoices import INVOICES, totals_by_month
+from housing.leasing.headcount_requests import REQUESTS
+from housing.leasing.occupancy import Occupancy, occupancy_on
+from housing.leasing.periods import PERIODS, PeriodOut
+from housing.leasing.runs import RunCreate, RunOut, apply_run, recent_run_ids, run_view, start_run
+from housing.leasing.tables import HeadcountRequest
+from housing.pages import charts
+from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.hr import current_period
+from housing.pages.layout import lang_of, render, see_other
+from housing.pages.texts import translator
+from housing.register.firms import FIRMS
+from housing.web import resource
+from housing.web.access import STAFF, allow, viewer_of
+from housing.web.clock import park_day
+from housing.web.problems import Problem
+from housing.web.resource import Page, PathId
+from housing.web.tables import AuditEntry
+
+ALL = Page(limit=500, offset=0)
+Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+LIVE = ("queued", "running")
+FIRM_COLOURS = 12
+
+
+def capacity(occupancy: Occupancy) -> int:
+    """Beds that can be let: every unit not under maintenance (retired units are not listed)."""
+    return sum(
+        unit.beds
+        for building in occupancy.buildings
+        for floor in building.floors
+        for unit in floor.unit_states
+        if unit.status != "maintenance"
+    )
+
+
+async def _board(request: Request[Any, Any, Any], period_id: int | None, problem: Messages | None = None) -> Template:
+    viewer = viewer_of(request)
+    periods = (await resource.list_page(PERIODS, viewer, ALL)).items
+    period: PeriodOut | None = next((p for p in periods if p.id == period_id), None) or current_period(periods)
+    rows, runs = [], []
+    if period is not None:
+        requests = {
+            r.firm_id: r
+            for r in (await resource.list_page(REQUESTS, viewer, ALL, [HeadcountRequest.period_id == period.id])).items
+        }
+        firms = (await resource.list_page(FIRMS, viewer, ALL)).items
+        rows = [(firm, requests.get(firm.id)) for firm in firms if firm.active or firm.id in requests]
+        runs = [await run_view(viewer, run_id) for run_id in await recent_run_ids(period.id)]
+    occupancy = await occupancy_on(park_day(viewer.now))
+    requested = [sum((r.male_beds, r.female_beds)) for _, r in rows if r is not None]
+    return render(
+        request,
+        "staff_home.html",
+        status_code=problem.status_code if problem else 200,
+        periods=periods,
+        period=period,
+        rows=rows,
+        runs=runs,
+        filed=sum(1 for _, r in rows if r is not None),
+        requested=sum(requested),
+        male=sum(r.male_beds for _, r in rows if r is not None),
+        female=sum(r.female_beds for _, r in rows if r is not None),
+        capacity=capacity(occupancy),
+        problem=problem,
+    )
+
+
+@get("/staff", opt=allow(STAFF), include_in_schema=False)
+async def staff_home(
+    request: Request[Any, Any, Any], period: Annotated[int | None, QueryParameter(ge=1, le=resource.MAX_ID)] = None
+) -> Template:
+    return await _board(request, period)
+
+
+@post("/staff/runs", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def start(request: Request[Any, Any, Any]) -> Any:
+    """Start a run (the API's start_run: snapshot, queue, 202) and go watch it."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        started = await start_run(viewer, decode(form, RunCreate, lang), request.app.state.runner.wake)
+    except Problem as problem:
+        period = form.get("period_id", "")
+        return await _board(request, int(period) if period.isdigit() else None, messages(problem, lang))
+    return see_other(f"/staff/runs/{started.id}")
+
+
+def change_summary(run: RunOut) -> dict[str, int]:
+    """What applying the run changes, added up over the firms' lines (the confirmation's words)."""
+    lines = run.lines or []
+    return {
+        "released": sum(line.units_released for line in lines),
+        "new": sum(line.units_new for line in lines),
+        "moves": sum(line.workers_to_move for line in lines),
+    }
+
+
+async def _run_page(request: Request[Any, Any, Any], run_id: int, problem: Messages | None = None) -> Template:
+    run = await run_view(viewer_of(request), run_id)
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "staff_run.html",
+        status_code=problem.status_code if problem else 200,
+        run=run,
+        live=run.status in LIVE,
+        changes=change_summary(run),
+        problem=problem,
+        notice=translator(lang_of(request))("applied") if done == "applied" else "",
+    )
+
+
+@get("/staff/runs/{run_id:int}", opt=allow(STAFF), include_in_schema=False)
+async def run_page(request: Request[Any, Any, Any], run_id: PathId) -> Template:
+    return await _run_page(request, run_id)
+
+
+@get("/staff/runs/{run_id:int}/progress", opt=allow(STAFF), include_in_schema=False)
+async def run_progress(request: Request[Any, Any, Any], run_id: PathId) -> Template:
+    """The live part of the run page, polled by the page's script while the run is queued or running."""
+    run = await run_view(viewer_of(request), run_id)
+    return render(request, "staff_run_progress.html", run=run, live=run.status in LIVE)
+
+
+@get("/staff/runs/{run_id:int}/apply", opt=allow(STAFF), include_in_schema=False)
+async def confirm_apply(request: Request[Any, Any, Any], run_id: PathId) -> Template:
+    run = await run_view(viewer_of(request), run_id)
+    return render(request, "staff_apply.html", run=run, changes=change_summary(run))
+
+
+@post("/staff/runs/{run_id:int}/apply", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def apply(request: Request[Any, Any, Any], run_id: PathId) -> Any:
+    try:
+        await apply_run(viewer_of(request), run_id)
+    except Problem as problem:
+        return await _run_page(request, run_id, messages(problem, lang_of(request)))
+    return see_other(f"/staff/runs/{run_id}?done=applied")
+
+
+def firm_class(firm_id: int | None) -> str:
+    """A unit's colour on the 房态图: one of a dozen per firm, by id, so it stays put between days."""
+    return "vacant" if firm_id is None else f"firm-{firm_id % FIRM_COLOURS}"
+
+
+@get("/staff/rooms", opt=allow(STAFF), include_in_schema=False)
+async def rooms(
+    request: Request[Any, Any, Any], day: Annotated[date | None, QueryParameter(name="date")] = None
+) -> Template:
+    """The 房态图: per building and floor, each unit coloured by its firm (or maintenance, or not
+    leased), with its gender and occupied/total beds, on any park day."""
+    on = day or park_day(viewer_of(request).now)
+    occupancy = await occupancy_on(on)
+    firms = {
+        unit.firm_id: unit.firm_name
+        for building in occupancy.buildings
+        for floor in building.floors
+        for unit in floor.unit_states
+        if unit.firm_id is not None
+    }
+    return render(request, "staff_rooms.html", occupancy=occupancy, day=on, firms=firms, firm_class=firm_class)
+
+
+@get("/staff/charts", opt=allow(STAFF), include_in_schema=False)
+async def chart_page(request: Request[Any, Any, Any]) -> Template:
+    viewer = viewer_of(request)
+    t = translator(lang_of(request))
+    occupancy = await occupancy_on(park_day(viewer.now))
+    by_building = []
+    for building in occupancy.buildings:
+        beds = sum(f.beds for f in building.floors)
+        occupied = sum(f.occupied_beds for f in building.floors)
+        share = 100 * occupied / beds if beds else 0
+        by_building.append((f"{building.code} {building.name}", share, f"{occupied}/{beds} · {share:.0f}%"))
+    by_month = [(month, fen / 100, f"{fen / 100:,.2f}") for month, fen in await totals_by_month(viewer)]
+    return render(
+        request,
+        "staff_charts.html",
+        occupancy_chart=charts.bars(t("chart_occupancy"), by_building, maximum=100),
+        rent_chart=charts.bars(t("chart_rent"), by_month),
+    )
+
+
+@get("/staff/invoices", opt=allow(STAFF), include_in_schema=False)
+async def invoices(request: Request[Any, Any, Any], offset: Offset = 0) -> Template:
+    found = await resource.list_page(INVOICES, viewer_of(request), Page(50, offset))
+    return render(request, "invoices.html", invoices=found)
+
+
+@get("/staff/audit", opt=allow(STAFF), include_in_schema=False)
+async def audit_log(
+    request: Request[Any, Any, Any],
+    offset: Offset = 0,
+    table: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    since: FromQuery[date | None] = None,
+    until: FromQuery[date | None] = None,
+) -> Template:
+    """The audit trail, newest page last like the API, filtered by table and park days."""
+    filters = [resource.equals(AuditEntry.table_name, table or None), *day_range(since, until)]
+    found = await resource.list_page(ENTRIES, viewer_of(request), Page(50, offset), filters)
+    query = urlencode({k: v for k, v in {"table": table, "since": since, "until": until}.items() if v})
+    return render(request, "staff_audit.html", entries=found, table=table or "", since=since, until=until, query=query)
+
+
+ROUTES = [staff_home, start, run_page, run_progress, confirm_apply, apply, rooms, chart_page, invoices, audit_log]
