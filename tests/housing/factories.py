@@ -44,6 +44,28 @@ TABLES_CHILD_FIRST = [
     SessionsBase,
     BaseUser,
 ]
+# canteen (issue 11): its tables refer to workers, firms and accounts, so they are emptied first.
+from canteen.tables import (  # noqa: E402
+    Canteen,
+    CanteenSettlement,
+    CanteenTerminal,
+    MealPrice,
+    MealRecord,
+    SettlementLine,
+    SubsidyPolicy,
+    SubsidyPolicyFirm,
+)
+
+TABLES_CHILD_FIRST[:0] = [
+    SettlementLine,
+    CanteenSettlement,
+    MealRecord,
+    SubsidyPolicyFirm,
+    SubsidyPolicy,
+    MealPrice,
+    CanteenTerminal,
+    Canteen,
+]
 
 
 def resident_id(birth: date, order: int, region: str = "421002") -> str:
