@@ -42,7 +42,7 @@ from canteen.policies import policies_between
 from canteen.subsidy import Meal, Policy, Price, allocate, policy_for, price_for
 from canteen.tables import MealRecord
 from housing.billing.money import MONTH_PATTERN, month_bounds
-from housing.web import resource
+from housing.web import audit, resource
 from housing.web.access import TERMINAL, Viewer, allow, viewer_of
 from housing.web.clock import as_date, as_datetime, park_day
 from housing.web.db import engine, is_sqlite, write_transaction
@@ -305,6 +305,11 @@ async def ingest(viewer: Viewer, records: list[RecordIn]) -> list[ResultOut]:
     if pending and own_canteen is not None:
         async with write_transaction():
             await _classify_and_keep(records, pending, own_canteen, now, results)
+            tally: dict[str, int] = defaultdict(int)
+            for result in results:
+                tally[result.result if result else "none"] += 1
+            # one entry per batch (not per meal): who posted, for which canteen, what came of it
+            await audit.record(viewer, "canteen", own_canteen, "meal_batch", after={"records": len(records), **tally})
     for i, record in enumerate(records):
         result = results[i]
         if result is not None and result.result == "duplicate" and result.subsidy_fen is None:

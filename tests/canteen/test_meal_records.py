@@ -8,6 +8,7 @@ from typing import Any
 
 from canteen.tables import CanteenSettlement, MealPrice, MealRecord, SubsidyPolicy
 from housing.register.tables import Worker
+from housing.web.tables import AuditEntry
 from tests.canteen.conftest import Canteens, at, meal, post_batch
 
 
@@ -242,3 +243,16 @@ async def test_who_reads_which_meals(api: Any, canteens: Canteens) -> None:
     item = (await api.get("worker1", "/api/meal-records?month=2025-03")).json()["items"][0]
     assert item["price_fen"] == 1200 and item["subsidy_fen"] == 600 and item["worker_paid_fen"] == 600
     assert item["at"].endswith("+00:00") or item["at"].endswith("Z")
+
+
+async def test_a_later_batch_continues_from_the_days_and_months_totals(api: Any, canteens: Canteens) -> None:
+    """In time order across batches: the kept day and month totals are read, not recomputed."""
+    await SubsidyPolicy.update({SubsidyPolicy.monthly_cap_fen: 1900}).where(SubsidyPolicy.id == canteens.policy)
+    w, c1 = api.park.worker1, canteens.canteen1
+    assert [r["subsidy_fen"] for r in await post_batch(api, [meal("d1", w, c1, "lunch", at(3, 12))])] == [600]
+    assert [r["subsidy_fen"] for r in await post_batch(api, [meal("d2", w, c1, "dinner", at(3, 18))])] == [400]
+    assert [r["subsidy_fen"] for r in await post_batch(api, [meal("d3", w, c1, "lunch", at(4, 12))])] == [600]
+    assert [r["subsidy_fen"] for r in await post_batch(api, [meal("d4", w, c1, "dinner", at(4, 18))])] == [300]
+    assert [r["subsidy_fen"] for r in await post_batch(api, [meal("d5", w, c1, "lunch", at(5, 12))])] == [0]
+    entries = await AuditEntry.count().where((AuditEntry.table_name == "canteen") & (AuditEntry.action == "meal_batch"))
+    assert entries == 5  # one audit entry per batch
