@@ -13,8 +13,9 @@ The work is set-based, one transaction per batch: one read of the batch's worker
 their month and day subsidy totals, one insert (ON CONFLICT DO NOTHING) — never a query per
 record. The subsidy rule is `canteen.subsidy`. When a worker's new meals all come after the
 ones already kept for that month (terminals post in time order), they are allocated from the
-month's and days' totals; otherwise (an earlier meal arrived late, or a conflict) the
-worker's whole month is recomputed in time order and the rows whose subsidy moved are updated.
+month's and days' totals; otherwise (an earlier meal arrived late) the worker's meals from
+the earliest late one on are recomputed in time order, from what the meals before it took,
+and the rows whose subsidy moved are updated (after a lost insert race: the whole month).
 
 Concurrency: a batch locks its workers' rows (PostgreSQL: `FOR NO KEY UPDATE`, in id order;
 SQLite: the IMMEDIATE write transaction serialises writers), so two batches for one worker
@@ -44,7 +45,7 @@ from canteen.tables import MealRecord
 from housing.billing.money import MONTH_PATTERN, month_bounds
 from housing.web import audit, resource
 from housing.web.access import TERMINAL, Viewer, allow, viewer_of
-from housing.web.clock import as_date, as_datetime, park_day
+from housing.web.clock import as_date, as_datetime, park_day, park_day_start
 from housing.web.db import engine, is_sqlite, write_transaction
 from housing.web.resource import Id, PageDep, Row
 
@@ -237,27 +238,47 @@ async def insert_records(rows: list[tuple[Any, ...]]) -> set[str]:
     return inserted
 
 
-async def recompute(groups: set[tuple[int, str]], policies: list[Policy]) -> dict[tuple[int, str], int]:
-    """Recompute whole worker-months in time order; update the rows whose subsidy moved.
+def _month_start(month: str) -> datetime:
+    return park_day_start(month_bounds(month)[0])
 
-    Returns each recomputed record's subsidy by (canteen_id, txn_id)."""
+
+async def recompute(groups: dict[tuple[int, str], datetime], policies: list[Policy]) -> dict[tuple[int, str], int]:
+    """Recompute worker-months in time order from a moment on; update the rows whose subsidy moved.
+
+    `groups` maps (worker, month) to the moment from which its meals are recomputed (the
+    earliest late meal, or the month's start); what meals before it took is summed, not
+    recomputed. Returns each recomputed record's subsidy by (canteen_id, txn_id)."""
     if not groups:
         return {}
     workers = sorted({w for w, _ in groups})
     months = sorted({m for _, m in groups})
+    earliest = min(groups.values())
+    where = f"{_in('worker_id')} AND {_in('month')}"
     rows = await _rows(
         "SELECT id, canteen_id, txn_id, worker_id, firm_id, meal_type, at, day, month, price_fen, "
-        f"subsidy_fen, funded_by, policy_id FROM meal_record WHERE {_in('worker_id')} AND {_in('month')}",
-        [workers, months],
+        f"subsidy_fen, funded_by, policy_id FROM meal_record WHERE {where} AND at >= {{}}",
+        [workers, months, earliest],
     )
+    before = await _rows(
+        f"SELECT worker_id, month, day, SUM(subsidy_fen) AS used FROM meal_record WHERE {where} AND at < {{}} "
+        "GROUP BY worker_id, month, day",
+        [workers, months, earliest],
+    )
+    day_used: dict[tuple[int, str], dict[date, int]] = defaultdict(dict)
+    for r in before:
+        day_used[(r["worker_id"], r["month"])][as_date(r["day"])] = int(r["used"])
     by_group: dict[tuple[int, str], list[tuple[Row, Meal]]] = defaultdict(list)
     for row in rows:
         key = (row["worker_id"], row["month"])
         if key not in groups:
             continue
-        day = as_date(row["day"])
+        day, moment = as_date(row["day"]), as_datetime(row["at"])
+        if moment < groups[key]:  # before this group's moment: it keeps its subsidy and counts as used
+            used = day_used[key]
+            used[day] = used.get(day, 0) + row["subsidy_fen"]
+            continue
         meal = Meal(
-            at=as_datetime(row["at"]),
+            at=moment,
             txn_id=row["txn_id"],
             day=day,
             meal_type=row["meal_type"],
@@ -267,8 +288,9 @@ async def recompute(groups: set[tuple[int, str]], policies: list[Policy]) -> dic
         by_group[key].append((row, meal))
     subsidies: dict[tuple[int, str], int] = {}
     changed: list[tuple[int, str | None, int | None, int]] = []
-    for pairs in by_group.values():
-        allocate([meal for _, meal in pairs])
+    for key, pairs in by_group.items():
+        used = day_used[key]
+        allocate([meal for _, meal in pairs], used, sum(used.values()))
         for row, meal in pairs:
             funded_by = meal.policy.funded_by if meal.policy else None
             policy_id = meal.policy.id if meal.policy else None
@@ -403,7 +425,9 @@ async def _classify_and_keep(
     ]
     inserted = await insert_records(rows)
     lost = [c for c in candidates if c.record.txn_id not in inserted]  # a concurrent batch kept it first
-    again = await recompute(late | {(c.record.worker_id, c.month) for c in lost}, policies)
+    for c in lost:
+        late[(c.record.worker_id, c.month)] = _month_start(c.month)
+    again = await recompute(late, policies)
     for c in candidates:
         if c.record.txn_id in inserted:
             subsidy = again.get((canteen_id, c.record.txn_id), c.subsidy_fen)
@@ -414,7 +438,7 @@ async def _classify_and_keep(
 
 async def _allocate_in_order(
     by_group: dict[tuple[int, str], list[Candidate]], days: list[date]
-) -> set[tuple[int, str]]:
+) -> dict[tuple[int, str], datetime]:
     """Allocate the new meals that come after everything kept for their worker-month, from the
     month's and days' totals (one query each); return the worker-months that need a full recompute."""
     workers = sorted({w for w, _ in by_group})
@@ -433,11 +457,11 @@ async def _allocate_in_order(
     day_used: dict[int, dict[date, int]] = defaultdict(dict)
     for r in day_rows:
         day_used[r["worker_id"]][as_date(r["day"])] = int(r["used"])
-    late: set[tuple[int, str]] = set()
+    late: dict[tuple[int, str], datetime] = {}
     for key, group in by_group.items():
         used, last_at = month_used.get(key, (0, None))
         if last_at is not None and min(c.at for c in group) <= last_at:
-            late.add(key)  # an earlier meal arrived late: the month is recomputed after the insert
+            late[key] = min(c.at for c in group)  # an earlier meal arrived late: recomputed from it on
             continue
         meals = [
             Meal(

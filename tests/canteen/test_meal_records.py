@@ -256,3 +256,23 @@ async def test_a_later_batch_continues_from_the_days_and_months_totals(api: Any,
     assert [r["subsidy_fen"] for r in await post_batch(api, [meal("d5", w, c1, "lunch", at(5, 12))])] == [0]
     entries = await AuditEntry.count().where((AuditEntry.table_name == "canteen") & (AuditEntry.action == "meal_batch"))
     assert entries == 5  # one audit entry per batch
+
+
+async def test_a_late_meal_mid_month_moves_the_monthly_cap_of_the_meals_after_it(api: Any, canteens: Canteens) -> None:
+    """Monthly cap 1500: day 3 lunch 600, day 5 lunch 600, day 7 lunch 300 (in order). A
+    breakfast of day 5 at 7:00 arrives late: it takes 200, day 5's lunch keeps 600, and day 7's
+    lunch is left 100; day 3 is before it and keeps its 600."""
+    await SubsidyPolicy.update({SubsidyPolicy.monthly_cap_fen: 1500}).where(SubsidyPolicy.id == canteens.policy)
+    w, c1 = api.park.worker1, canteens.canteen1
+    first = await post_batch(
+        api,
+        [
+            meal("l3", w, c1, "lunch", at(3, 12)),
+            meal("l5", w, c1, "lunch", at(5, 12)),
+            meal("l7", w, c1, "lunch", at(7, 12)),
+        ],
+    )
+    assert [r["subsidy_fen"] for r in first] == [600, 600, 300]
+    late = await post_batch(api, [meal("b5", w, c1, "breakfast", at(5, 7))])
+    assert late[0]["subsidy_fen"] == 200
+    assert await _subsidies(w) == {"l3": 600, "b5": 200, "l5": 600, "l7": 100}
