@@ -17,6 +17,11 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from canteen.canteens import CanteenController
+from canteen.meal_records import MealRecordController
+from canteen.policies import SubsidyPolicyController
+from canteen.prices import MealPriceController
+from canteen.settlement import SettlementController
 from housing.audit.entries import AuditController
 from housing.billing.rent_invoices import RentInvoiceController
 from housing.excel.controllers import RegisterSheetController, WorkerSheetController  # excel import/export
@@ -109,6 +114,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             # excel import/export
             WorkerSheetController,
             RegisterSheetController,
+            # canteen (issue 11)
+            CanteenController,
+            MealPriceController,
+            SubsidyPolicyController,
+            MealRecordController,
+            SettlementController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

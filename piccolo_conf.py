@@ -39,5 +39,7 @@ APP_REGISTRY = AppRegistry(
         "piccolo.apps.user.piccolo_app",
         "piccolo_api.session_auth.piccolo_app",
         "housing.piccolo_app",
+        # canteen (issue 11): its own app, after housing (its migrations depend on housing's)
+        "canteen.piccolo_app",
     ]
 )

@@ -1,4 +1,5 @@
 """The workers' canteen: prices, per-meal subsidies, meal records, monthly settlement.
 
-A Piccolo app depending on `housing` once its issue lands; nothing lives here yet.
+Its own Piccolo app (`canteen.piccolo_app`), depending on `housing`: it reads housing's
+firms, workers and accounts; housing never imports it.
 """

@@ -196,6 +196,7 @@ async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_
     for index, firm_id in enumerate(firm_ids, start=1):
         await create_account(f"hr{index}", password, Role.hr, firm_id=firm_id)
     await create_account("worker1", password, Role.worker, worker_id=first_worker["id"])
+    await canteen_demo(rng, today, password)  # canteen (issue 11)
     return {"buildings": len(BUILDINGS), "units": len(units), "firms": len(firm_ids), "workers": len(workers), **cycle}
 
 
@@ -313,6 +314,98 @@ async def housing_cycle(rng: random.Random, today: date, firm_ids: list[int]) ->
         )
     await HeadcountRequest.insert(*requests)
     return {"leases": len(leases), "beds": len(placements), "requests": len(requests)}
+
+
+# --- canteen (issue 11) -------------------------------------------------------------------
+async def canteen_demo(rng: random.Random, today: date, password: str = DEMO_PASSWORD) -> dict[str, int]:
+    """Two canteens with prices, a park-funded subsidy policy, last month's meals of the demo
+    workers (a few a day, subsidised by the same rule as the API, inserted set-based), and the
+    terminal login `canteen1` of canteen 1."""
+    from canteen.meal_records import insert_records
+    from canteen.subsidy import Meal, Policy, allocate
+    from canteen.tables import Canteen, CanteenTerminal, MealPrice, SubsidyPolicy
+    from housing.web.clock import PARK_TZ
+
+    prices = {"breakfast": 300, "lunch": 1200, "dinner": 1000, "night": 800}
+    per_meal = {"breakfast": 200, "lunch": 600, "dinner": 500, "night": 400}
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = today.replace(day=1) - timedelta(days=1)
+    month = f"{first:%Y-%m}"
+    async with write_transaction():
+        canteen_ids = [
+            (await Canteen.insert(Canteen(name=name, location=where)))[0]["id"]
+            for name, where in (("一食堂", "员工之家1号楼一楼"), ("二食堂", "员工之家4号楼旁"))
+        ]
+        for canteen_id, extra in zip(canteen_ids, (0, 100), strict=True):
+            await MealPrice.insert(
+                *(
+                    MealPrice(canteen_id=canteen_id, meal_type=t, price_fen=p + extra, valid_from=date(2020, 1, 1))
+                    for t, p in prices.items()
+                )
+            )
+        policy_row = SubsidyPolicy(
+            name="园区职工餐补",
+            **{f"{t}_fen": fen for t, fen in per_meal.items()},
+            daily_cap_fen=1000,
+            monthly_cap_fen=20000,
+            funded_by="park",
+            valid_from=date(2020, 1, 1),
+        )
+        policy_id = (await SubsidyPolicy.insert(policy_row))[0]["id"]
+        policy = Policy(policy_id, per_meal, 1000, 20000, "park", date(2020, 1, 1), None)
+        workers = await Worker.select(Worker.id, Worker.firm_id, Worker.shift, Worker.hired_on).order_by(Worker.id)
+        now = datetime.now(UTC)
+        rows = []
+        for worker in workers:
+            canteen_id = canteen_ids[worker["id"] % 2]
+            menu = (
+                (("night", 0, 0.8), ("dinner", 17, 0.5))
+                if worker["shift"] == "night"
+                else (("breakfast", 7, 0.5), ("lunch", 12, 0.9), ("dinner", 18, 0.4))
+            )
+            meals = []
+            day = max(first, worker["hired_on"] or first)
+            while day <= last:
+                for meal_type, hour, chance in menu:
+                    if rng.random() < chance:
+                        at = datetime(day.year, day.month, day.day, hour, rng.randrange(60), tzinfo=PARK_TZ)
+                        meals.append(
+                            Meal(
+                                at.astimezone(UTC),
+                                f"demo-{worker['id']}-{day:%d}-{meal_type}",
+                                day,
+                                meal_type,
+                                prices[meal_type] + (100 if canteen_id == canteen_ids[1] else 0),
+                                policy,
+                            )
+                        )
+                day += timedelta(days=1)
+            allocate(meals)
+            rows += [
+                (
+                    canteen_id,
+                    m.txn_id,
+                    worker["id"],
+                    worker["firm_id"],
+                    m.meal_type,
+                    m.at,
+                    m.day,
+                    month,
+                    m.price_fen,
+                    m.subsidy_fen,
+                    "park",
+                    policy_id,
+                    now,
+                )
+                for m in meals
+            ]
+        await insert_records(rows)
+    terminal = await create_account("canteen1", password, Role.terminal)
+    await CanteenTerminal.insert(CanteenTerminal(account_id=terminal, canteen_id=canteen_ids[0]))
+    return {"canteens": len(canteen_ids), "meals": len(rows)}
+
+
+# --- end canteen ---------------------------------------------------------------------------
 
 
 async def main() -> None:

@@ -64,6 +64,8 @@ class Role(StrEnum):
     staff = "staff"
     hr = "hr"
     worker = "worker"
+    # canteen (issue 11): a canteen's meal terminal, which only posts meal records
+    terminal = "terminal"
 
 
 DEFAULT_RENT_RATE_FEN_PER_M2 = 500  # 5 CNY per m² per month, the park's default

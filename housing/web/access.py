@@ -29,6 +29,9 @@ STAFF_HR = frozenset({Role.staff.value, Role.hr.value})
 WORKER = frozenset({Role.worker.value})
 EVERYONE = frozenset({Role.staff.value, Role.hr.value, Role.worker.value})
 PUBLIC = frozenset({ANONYMOUS, *EVERYONE})
+# canteen (issue 11): a meal terminal is no person: it logs in, asks who it is, posts meal
+# records, and is refused everywhere else (it is in none of the sets above).
+TERMINAL = frozenset({Role.terminal.value})
 
 
 @dataclass(frozen=True)

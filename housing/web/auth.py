@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -30,7 +31,7 @@ from piccolo.apps.user.tables import BaseUser
 from housing.register.tables import Account
 from housing.settings import Settings
 from housing.web import audit, throttle
-from housing.web.access import EVERYONE, PUBLIC, Viewer, allow, viewer_of
+from housing.web.access import EVERYONE, PUBLIC, TERMINAL, Viewer, allow, viewer_of
 from housing.web.clock import clock_of
 from housing.web.db import HotQuery, write_transaction
 from housing.web.passwords import check_new_password, hash_password
@@ -101,6 +102,7 @@ class Me(msgspec.Struct):
     firm_name: str | None
     worker_id: int | None
     worker_name: str | None
+    canteen_id: int | None = None  # canteen (issue 11): the canteen a terminal posts for
 
 
 class LoginResult(msgspec.Struct):
@@ -196,6 +198,24 @@ async def end_sessions(account_id: int) -> None:
     await LoginSession.update({LoginSession.ended_at: datetime.now(UTC)}).where(
         (LoginSession.account_id == account_id) & LoginSession.ended_at.is_null()
     )
+
+
+# canteen (issue 11): which canteen a terminal account posts for.
+TERMINAL_ROLE = next(iter(TERMINAL))
+TerminalCanteen = Callable[[int], Awaitable[int | None]]
+_terminal_canteen: list[TerminalCanteen] = []
+
+
+def on_terminal_canteen(lookup: TerminalCanteen) -> None:
+    """Let the canteen app say which canteen a terminal account belongs to, for `GET /api/me`.
+
+    The binding lives in the canteen app (`canteen_terminal`: account → canteen), because
+    housing must not import canteen (canteen depends on housing, not the other way round) and
+    a nullable `account.canteen_id` could carry no foreign key to a table housing does not
+    know. So housing offers this hook and the canteen app registers its lookup when its
+    module is imported (the app imports it for the routes). Registering again replaces it.
+    """
+    _terminal_canteen[:] = [lookup]
 
 
 def me_of(viewer: Viewer) -> Me:
@@ -307,7 +327,7 @@ class AuthController(Controller):
         After 5 failures in 15 minutes for one account from one address, or 50 from one
         address, the answer is 429 with `Retry-After` until the window ends.
         """
-        return _logged_in(request, await log_in(request, data.username, data.password))
+        return _logged_in(request, await log_in(request, data.username, data.password, EVERYONE | TERMINAL))
 
     @post("/auth/logout", status_code=204, opt=allow(EVERYONE, own_account=True))
     async def logout(self, request: Request[Any, Token, Any]) -> Response[None]:
@@ -324,7 +344,11 @@ class AuthController(Controller):
         """Change your own password. Every session of the account ends; this answer carries a new token."""
         return _logged_in(request, await change_own_password(viewer_of(request), data))
 
-    @get("/me", opt=allow(EVERYONE))
+    @get("/me", opt=allow(EVERYONE | TERMINAL))
     async def me(self, request: Request[Any, Any, Any]) -> Me:
-        """Who am I: role, and the firm or worker this account speaks for."""
-        return me_of(viewer_of(request))
+        """Who am I: role, and the firm or worker (or, for a canteen terminal, the canteen) this account speaks for."""
+        viewer = viewer_of(request)
+        me = me_of(viewer)
+        if viewer.role == TERMINAL_ROLE and _terminal_canteen:
+            me.canteen_id = await _terminal_canteen[0](viewer.account_id)
+        return me

@@ -282,6 +282,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "没有编号为 {value} 的楼栋（已登记的或本工作簿“楼栋”表中的）。",
         "No building {value} (registered, or in this workbook's 楼栋 sheet).",
     ),
+    # canteen (issue 11)
+    "price_overlaps": (
+        "该食堂这一餐别在这段日期内已有价格（价格日期不能重叠）。",
+        "This canteen already has a price for this meal type on some of these days (prices may not overlap).",
+    ),
+    "policy_overlaps": (
+        "与另一补贴政策（{other} 号）日期重叠且适用对象相同（同一天只能有一项通用政策，每家企业只能有一项专属政策）。",
+        "Overlaps policy {other} for the same workers (one general policy a day, and one policy naming a firm).",
+    ),
+    "monthly_cap_below_daily": ("每月上限不能低于每日上限。", "The monthly cap cannot be below the daily cap."),
+    "month_not_ended": ("只能结算已经结束的月份。", "Only a month that has ended can be settled."),
+    "month_settled": ("该月已结算。", "This month is already settled."),
 }
 
 

@@ -368,6 +368,90 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     ("GET", "/staff/charts"): (lambda p: "/staff/charts", None, STAFF_PAGE),
     ("GET", "/staff/invoices"): (lambda p: "/staff/invoices", None, STAFF_PAGE),
     ("GET", "/staff/audit"): (lambda p: "/staff/audit?table=worker", None, STAFF_PAGE),
+    # canteen (issue 11): the small park has no canteen; tests/canteen/test_access.py walks these
+    # routes again with canteens, meals, a settlement and a terminal login.
+    ("GET", "/api/canteens"): (lambda p: "/api/canteens", None, _s(401, 200, 200, 200, 200)),
+    ("GET", "/api/canteens/{canteen_id:int}"): (lambda p: "/api/canteens/1", None, _s(401, 404, 404, 404, 404)),
+    ("POST", "/api/canteens"): (
+        lambda p: "/api/canteens",
+        lambda p, role: {"name": "一食堂"},
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/canteens/{canteen_id:int}"): (
+        lambda p: "/api/canteens/1",
+        lambda p, role: {"name": "一食堂"},
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("GET", "/api/canteens/{canteen_id:int}/terminals"): (
+        lambda p: "/api/canteens/1/terminals",
+        None,
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("POST", "/api/canteens/{canteen_id:int}/terminals"): (
+        lambda p: "/api/canteens/1/terminals",
+        lambda p, role: {"username": "canteen9", "password": "terminal-2026"},
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("GET", "/api/meal-prices"): (lambda p: "/api/meal-prices", None, _s(401, 200, 200, 200, 200)),
+    ("GET", "/api/meal-prices/{price_id:int}"): (lambda p: "/api/meal-prices/1", None, _s(401, 404, 404, 404, 404)),
+    ("POST", "/api/meal-prices"): (
+        lambda p: "/api/meal-prices",
+        lambda p, role: {"canteen_id": 1, "meal_type": "lunch", "price_fen": 1200, "valid_from": "2030-01-01"},
+        _s(401, 422, 403, 403, 403),  # no canteen 1 in the small park
+    ),
+    ("PATCH", "/api/meal-prices/{price_id:int}"): (
+        lambda p: "/api/meal-prices/1",
+        lambda p, role: {"price_fen": 1300},
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("GET", "/api/canteen-subsidy-policies"): (lambda p: "/api/canteen-subsidy-policies", None, STAFF_ONLY_READ),
+    ("GET", "/api/canteen-subsidy-policies/{policy_id:int}"): (
+        lambda p: "/api/canteen-subsidy-policies/1",
+        None,
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("POST", "/api/canteen-subsidy-policies"): (
+        lambda p: "/api/canteen-subsidy-policies",
+        lambda p, role: {"name": "餐补", "daily_cap_fen": 1000, "monthly_cap_fen": 15000, "valid_from": "2030-01-01"},
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/canteen-subsidy-policies/{policy_id:int}"): (
+        lambda p: "/api/canteen-subsidy-policies/1",
+        lambda p, role: {"name": "餐补"},
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("POST", "/api/meal-records/batch"): (
+        lambda p: "/api/meal-records/batch",
+        lambda p, role: {"records": []},
+        _s(401, 403, 403, 403, 403),  # terminals only
+    ),
+    ("GET", "/api/meal-records"): (lambda p: "/api/meal-records?month=2020-01", None, _s(401, 200, 200, 200, 200)),
+    ("POST", "/api/canteen-settlements/run"): (
+        lambda p: "/api/canteen-settlements/run",
+        lambda p, role: {"month": "2020-01"},
+        _s(401, 200, 403, 403, 403),
+    ),
+    ("GET", "/api/canteen-settlements"): (lambda p: "/api/canteen-settlements", None, STAFF_ONLY_READ),
+    ("GET", "/api/canteen-settlements/firms"): (
+        lambda p: "/api/canteen-settlements/firms?month=2020-01",
+        None,
+        _s(401, 404, 404, 404, 403),  # not settled in the small park
+    ),
+    ("GET", "/api/canteen-settlements/canteens"): (
+        lambda p: "/api/canteen-settlements/canteens?month=2020-01",
+        None,
+        _s(401, 404, 403, 403, 403),
+    ),
+    ("GET", "/api/canteen-settlements/workers"): (
+        lambda p: "/api/canteen-settlements/workers?month=2020-01",
+        None,
+        _s(401, 404, 404, 404, 404),
+    ),
+    ("GET", "/api/canteen-settlements/export"): (
+        lambda p: "/api/canteen-settlements/export?month=2020-01",
+        None,
+        _s(401, 404, 404, 404, 403),
+    ),
 }
 
 
