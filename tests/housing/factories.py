@@ -18,7 +18,17 @@ from housing.billing.tables import RentInvoice, RentInvoiceLine
 from housing.jobs.tables import Job
 from housing.leasing.tables import AllocationRun, BedAssignment, HeadcountRequest, Lease, Move, Period
 from housing.register.accounts import create_account
-from housing.register.tables import Account, Building, Firm, Role, Unit, Worker
+from housing.register.tables import Account, Building, Department, Firm, Role, Unit, Worker
+from housing.tickets.tables import (  # tickets
+    Escalation,
+    Notification,
+    Outbox,
+    Survey,
+    SurveyAnswer,
+    Ticket,
+    TicketEvent,
+    TicketPhoto,
+)
 from housing.web.db import engine, is_sqlite
 from housing.web.tables import AuditEntry, LoginSession, LoginThrottle
 
@@ -44,6 +54,19 @@ TABLES_CHILD_FIRST = [
     SessionsBase,
     BaseUser,
 ]
+# --- tickets feature: its tables go first (they refer to accounts, firms, units, workers) ---
+TABLES_CHILD_FIRST[:0] = [
+    Outbox,
+    Notification,
+    Escalation,
+    TicketPhoto,
+    TicketEvent,
+    SurveyAnswer,
+    Survey,
+    Ticket,
+    Department,
+]
+# --- end tickets feature ---
 
 
 def resident_id(birth: date, order: int, region: str = "421002") -> str:
@@ -111,7 +134,12 @@ async def small_park() -> Park:
     """The park, in one transaction: one connection for all its rows (without a pool, each
     query on PostgreSQL would open its own)."""
     async with engine().transaction():
-        return await _small_park()
+        park = await _small_park()
+        # tickets feature: a ticket in each state, a department, a photo, surveys
+        from tests.housing.tickets.rows import ticket_rows
+
+        park.tickets = await ticket_rows(park)  # type: ignore[attr-defined]
+        return park
 
 
 async def _small_park() -> Park:
