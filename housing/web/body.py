@@ -15,7 +15,7 @@ request class decodes a handler's `data` struct straight from the bytes with `st
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -50,7 +50,8 @@ def nul_path(value: Any, path: str = "") -> str | None:
     if isinstance(value, str):
         return (path or "body") if "\x00" in value else None
     if isinstance(value, date):
-        return None if EARLIEST <= value <= LATEST else (path or "body")
+        day = value.date() if isinstance(value, datetime) else value  # a datetime is a date too
+        return None if EARLIEST <= day <= LATEST else (path or "body")
     if isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
             found = nul_path(getattr(value, name), f"{path}.{name}" if path else name)
