@@ -66,7 +66,7 @@ DEPARTMENTS = resource.Resource(
         Department.id,
         Department.name,
         Department.supervisor_account_id,
-        Department.supervisor_account_id.user_id.username.as_alias("supervisor"),
+        Department.supervisor_account_id.user_id.username.as_alias("supervisor"),  # type: ignore[union-attr]
     ],
     to_out=to_out,
     unique=[("name",)],

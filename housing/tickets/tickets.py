@@ -212,7 +212,7 @@ COLUMNS = [
     Ticket.severity,
     Ticket.description,
     Ticket.reporter_account_id,
-    Ticket.reporter_account_id.user_id.username.as_alias("reporter"),
+    Ticket.reporter_account_id.user_id.username.as_alias("reporter"),  # type: ignore[union-attr]
     Ticket.firm_id,
     Ticket.firm_id.name.as_alias("firm_name"),
     Ticket.worker_id,
@@ -224,7 +224,7 @@ COLUMNS = [
     Ticket.warn_at,
     Ticket.is_overdue,
     Ticket.handler_account_id,
-    Ticket.handler_account_id.user_id.username.as_alias("handler"),
+    Ticket.handler_account_id.user_id.username.as_alias("handler"),  # type: ignore[union-attr]
     Ticket.department_id,
     Ticket.department_id.name.as_alias("department"),
     Ticket.department_id.supervisor_account_id.as_alias("supervisor_account_id"),
