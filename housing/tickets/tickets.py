@@ -327,6 +327,9 @@ async def _event(
 
 
 async def report(viewer: Viewer, body: TicketCreate) -> TicketOut:
+    description = body.description.strip()
+    if not description:
+        raise invalid("description", "blank")
     firm_id, worker_id, unit_id = await _who_and_where(body, viewer)
     now = viewer.now
     due = deadlines.ordinary_due(now)
@@ -337,7 +340,7 @@ async def report(viewer: Viewer, body: TicketCreate) -> TicketOut:
         "unit_id": unit_id,
         "category": body.category,
         "urgency": body.urgency,
-        "description": body.description.strip() or body.description,
+        "description": description,
         "state": "new",
         "reported_at": now,
         "due_at": due,

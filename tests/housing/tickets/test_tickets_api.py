@@ -82,6 +82,7 @@ async def test_bad_input_names_the_field_and_writes_nothing(tapi: Api) -> None:
     for body, field in [
         ({"category": "plumbing", "description": "x"}, "category"),
         ({"category": "repair", "description": ""}, "description"),
+        ({"category": "repair", "description": "   "}, "description"),
         ({"category": "repair", "description": "x", "urgency": "now"}, "urgency"),
     ]:
         response = await tapi.post("hr1", "/api/tickets", json=body)
