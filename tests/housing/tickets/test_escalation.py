@@ -170,3 +170,19 @@ async def test_the_inbox_is_ones_own_with_an_unread_count(tapi: Api) -> None:
     read = await tapi.post("hr1", f"/api/notifications/{t.notice_hr1}/read")
     assert read.status_code == 200 and read.json()["read_at"] is not None
     assert (await tapi.get("hr1", "/api/notifications/unread-count")).json() == {"unread": 0}
+
+
+async def test_the_pass_runs_in_the_server_process_only_where_jobs_run(park: object, clock: MovableClock) -> None:
+    import dataclasses
+
+    from app import create_app
+    from housing.settings import Settings
+
+    with_jobs = create_app(settings=dataclasses.replace(Settings.from_env(), run_jobs=True), clock=clock)
+    async with AsyncTestClient(app=with_jobs):
+        task = with_jobs.state.ticket_scheduler.task
+        assert task is not None and not task.done()
+    assert task.done()  # stopped with the app
+    without = make_app(clock)
+    async with AsyncTestClient(app=without):
+        assert getattr(without.state, "ticket_scheduler", None) is None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from housing.leasing.tables import BedAssignment
 from housing.tickets.tables import Ticket, TicketEvent
+from housing.web.tables import AuditEntry
 from tests.housing.conftest import Api
 from tests.housing.tickets.conftest import MovableClock
 from tests.housing.tickets.rows import JPEG, PDF, PNG
@@ -127,6 +128,12 @@ async def test_the_whole_loop_is_recorded_in_the_ledger(tapi: Api, clock: Movabl
         ("close", "resolved", "closed", "hr1"),
     ]
     assert body["due_at"].endswith("+08:00")  # shown in park time
+    reported, due = datetime.fromisoformat(body["reported_at"]), datetime.fromisoformat(body["due_at"])
+    assert due - reported == timedelta(hours=24)
+    audited = await AuditEntry.select(AuditEntry.action, AuditEntry.username).where(
+        (AuditEntry.table_name == "ticket") & (AuditEntry.row_id == ticket["id"])
+    )
+    assert [a["action"] for a in audited] == ["create", "sort", "assign", "start", "resolve", "close"]
 
 
 async def test_illegal_transitions_answer_409_naming_the_state(tapi: Api) -> None:
@@ -184,8 +191,6 @@ async def test_a_major_ticket_gets_its_stated_deadline_and_the_reporter_is_told(
     assert sorted_.status_code == 200
     body = sorted_.json()
     assert body["severity"] == "major"
-    from datetime import datetime
-
     assert datetime.fromisoformat(body["due_at"]) == clock.now + timedelta(days=10)
     assert datetime.fromisoformat(body["warn_at"]) == clock.now + timedelta(days=8)
     inbox = (await tapi.get("hr1", "/api/notifications?unread=true")).json()["items"]
