@@ -52,32 +52,41 @@ async def _recipient(ticket: dict[str, Any]) -> int | None:
 
 
 async def _escalate_one(ticket: dict[str, Any], kind: str, now: datetime) -> bool:
-    """One escalation, exactly once: the unique row, the flag and the notice in one transaction."""
+    """One escalation, exactly once: the unique row, the flag and the notice (inside the
+    batch's transaction, so they land together or not at all)."""
     from housing.tickets.tickets import bilingual, local_text
 
     told = await _recipient(ticket)
-    async with write_transaction():
-        claimed = await Escalation.raw(_CLAIM, ticket["id"], kind, now, told)
-        if not claimed:
-            return False
-        if kind == "overdue":
-            await Ticket.update({Ticket.is_overdue: True}).where(Ticket.id == ticket["id"])
-        if told is not None:
-            key = "notice_ticket_warning" if kind == "warning" else "notice_ticket_overdue"
-            due = local_text(as_datetime(ticket["due_at"]))
-            await notify(told, f"ticket_{kind}", bilingual(key, id=ticket["id"], due=due), now, ticket["id"])
-        await AuditEntry.insert(
-            AuditEntry(
-                at=now,
-                account_id=None,
-                username="system",
-                table_name="ticket",
-                row_id=ticket["id"],
-                action=f"escalate_{kind}",
-                changes=changed_fields(None, {"escalation": kind, "notified_account_id": told}),
-            )
+    claimed = await Escalation.raw(_CLAIM, ticket["id"], kind, now, told)
+    if not claimed:  # another pass or process got there first
+        return False
+    if kind == "overdue":
+        await Ticket.update({Ticket.is_overdue: True}).where(Ticket.id == ticket["id"])
+    if told is not None:
+        key = "notice_ticket_warning" if kind == "warning" else "notice_ticket_overdue"
+        due = local_text(as_datetime(ticket["due_at"]))
+        await notify(told, f"ticket_{kind}", bilingual(key, id=ticket["id"], due=due), now, ticket["id"])
+    await AuditEntry.insert(
+        AuditEntry(
+            at=now,
+            account_id=None,
+            username="system",
+            table_name="ticket",
+            row_id=ticket["id"],
+            action=f"escalate_{kind}",
+            changes=changed_fields(None, {"escalation": kind, "notified_account_id": told}),
         )
+    )
     return True
+
+
+async def _escalate_batch(batch: list[dict[str, Any]], kind: str, now: datetime) -> int:
+    """A batch in one transaction (in ticket order, so two processes lock rows in the same order)."""
+    done = 0
+    async with write_transaction():
+        for ticket in batch:
+            done += await _escalate_one(ticket, kind, now)
+    return done
 
 
 async def _due(kind: str, now: datetime) -> list[dict[str, Any]]:
@@ -159,8 +168,8 @@ async def escalate(now: datetime, channel: OutboundChannel | None = None) -> dic
     for kind in ("warning", "overdue"):
         while True:
             batch = await _due(kind, now)
-            for ticket in batch:
-                done[kind] += await _escalate_one(ticket, kind, now)
+            if batch:
+                done[kind] += await _escalate_batch(batch, kind, now)
             if len(batch) < BATCH:
                 break
     done["auto_closed"] = await _auto_close(now)

@@ -72,32 +72,26 @@ async def notify(account_id: int, kind: str, message: str, now: datetime, ticket
     return notification_id
 
 
+_CLAIM = (
+    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = {} "
+    "WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= {} "
+    "ORDER BY next_attempt_at, id LIMIT 1) AND status = 'pending' AND next_attempt_at <= {} "
+    "RETURNING id, account_id, message, attempts"
+)
+
+
 async def _claim(now: datetime) -> dict[str, Any] | None:
-    """The oldest due pending send, claimed: its next attempt is pushed out first, so a second
-    process (or a pass that dies mid-send) leaves it alone until the claim runs out."""
-    while True:
-        row = (
-            await Outbox.select(Outbox.id, Outbox.account_id, Outbox.message, Outbox.attempts, Outbox.next_attempt_at)
-            .where((Outbox.status == "pending") & (Outbox.next_attempt_at <= now))
-            .order_by(Outbox.next_attempt_at)
-            .order_by(Outbox.id)
-            .first()
-        )
-        if row is None:
+    """The oldest due pending send, claimed in one statement: its next attempt is pushed out
+    first, so a second process (or a pass that dies mid-send) leaves it alone until the claim
+    runs out. When two processes pick the same row, the second finds it no longer due and
+    looks again."""
+    for _ in range(10):
+        rows = await Outbox.raw(_CLAIM, now + CLAIM_FOR, now, now)
+        if rows:
+            return rows[0]  # type: ignore[no-any-return]
+        if not await Outbox.exists().where((Outbox.status == "pending") & (Outbox.next_attempt_at <= now)):
             return None
-        claimed = await (
-            Outbox.update({Outbox.next_attempt_at: now + CLAIM_FOR, Outbox.attempts: row["attempts"] + 1})
-            .where(
-                (Outbox.id == row["id"])
-                & (Outbox.status == "pending")
-                & (Outbox.attempts == row["attempts"])
-                & (Outbox.next_attempt_at <= now)
-            )
-            .returning(Outbox.id)
-        )
-        if claimed:
-            row["attempts"] += 1
-            return row  # type: ignore[no-any-return]
+    return None
 
 
 async def deliver(channel: OutboundChannel, now: datetime, limit: int = 500) -> dict[str, int]:
