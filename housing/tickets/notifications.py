@@ -86,11 +86,12 @@ async def _claim(now: datetime) -> dict[str, Any] | None:
     runs out. When two processes pick the same row, the second finds it no longer due and
     looks again."""
     for _ in range(10):
+        # a read first: a pass with nothing to send writes nothing (and takes no write lock)
+        if not await Outbox.exists().where((Outbox.status == "pending") & (Outbox.next_attempt_at <= now)):
+            return None
         rows = await Outbox.raw(_CLAIM, now + CLAIM_FOR, now, now)
         if rows:
             return rows[0]  # type: ignore[no-any-return]
-        if not await Outbox.exists().where((Outbox.status == "pending") & (Outbox.next_attempt_at <= now)):
-            return None
     return None
 
 
