@@ -38,10 +38,18 @@ from housing.pages.routes import pages_router  # pages
 from housing.register.accounts import AccountController
 from housing.register.admin import mount_admin
 from housing.register.buildings import BuildingController
+
+# --- tickets feature ---
+from housing.register.departments import DepartmentController
 from housing.register.firms import FirmController
 from housing.register.units import UnitController
 from housing.register.workers import WorkerController
 from housing.settings import Settings
+from housing.tickets.escalation import start_scheduler, stop_scheduler
+from housing.tickets.notifications import NotificationController
+from housing.tickets.reports import TicketReportController
+from housing.tickets.surveys import SurveyController
+from housing.tickets.tickets import TicketController
 from housing.web import throttle
 from housing.web.access import role_guard
 from housing.web.auth import AuthController, make_auth
@@ -52,6 +60,15 @@ from housing.web.docs import OfflineSwagger, docs_assets
 from housing.web.problems import document_problems, exception_handlers
 from housing.web.resource import provide_page
 from housing.web.security import csrf_config, security_headers
+
+TICKET_ROUTES = [
+    DepartmentController,
+    TicketController,
+    NotificationController,
+    SurveyController,
+    TicketReportController,
+]
+# --- end tickets feature ---
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -120,6 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             SubsidyPolicyController,
             MealRecordController,
             SettlementController,
+            *TICKET_ROUTES,  # tickets
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},
@@ -127,8 +145,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
     app = Litestar(
         route_handlers=[api, health, mount_admin(settings), docs_assets(), pages_router(), static_files()],  # pages
         on_app_init=[auth.on_app_init],
-        on_startup=[open_database],
-        on_shutdown=[close_database],
+        on_startup=[open_database, start_scheduler],  # tickets: the escalation pass
+        on_shutdown=[stop_scheduler, close_database],  # tickets
         state=State({"settings": settings, "auth": auth, "clock": clock, "runner": Runner(clock)}),
         request_class=ApiRequest,
         middleware=[refuse_nul_in_url],

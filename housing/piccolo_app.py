@@ -16,6 +16,7 @@ APP_CONFIG = AppConfig(
             "housing.leasing.tables",
             "housing.billing.tables",
             "housing.jobs.tables",
+            "housing.tickets.tables",  # tickets
         ],
         exclude_imported=True,
     ),

@@ -197,6 +197,7 @@ async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_
         await create_account(f"hr{index}", password, Role.hr, firm_id=firm_id)
     await create_account("worker1", password, Role.worker, worker_id=first_worker["id"])
     await canteen_demo(rng, today, password)  # canteen (issue 11)
+    await tickets_demo(password, firm_ids)  # tickets
     return {"buildings": len(BUILDINGS), "units": len(units), "firms": len(firm_ids), "workers": len(workers), **cycle}
 
 
@@ -406,6 +407,136 @@ async def canteen_demo(rng: random.Random, today: date, password: str = DEMO_PAS
 
 
 # --- end canteen ---------------------------------------------------------------------------
+# --- tickets feature: a repair department, a ticket in every state, one overdue and escalated, a closed survey ---
+async def tickets_demo(password: str, firm_ids: list[int]) -> dict[str, int]:
+    """`repair1` (a staff account) supervises 维修一组; its inbox shows the overdue ticket's escalation."""
+    from housing.register.tables import Account, Department
+    from housing.tickets import deadlines
+    from housing.tickets.escalation import escalate
+    from housing.tickets.tables import Survey, SurveyAnswer, Ticket, TicketEvent
+
+    supervisor = await create_account("repair1", password, Role.staff)
+    accounts = {
+        row["user_id.username"]: row["id"]
+        for row in await Account.select(Account.id, Account.user_id.username).where(
+            Account.user_id.username.is_in(["staff", "hr1", "hr2", "worker1"])
+        )
+    }
+    now = datetime.now(UTC).replace(microsecond=0)
+    path = ["new", "sorted", "assigned", "in_progress", "resolved", "closed"]
+    actions = ["report", "sort", "assign", "start", "resolve", "close"]
+    async with write_transaction():
+        department = (await Department.insert(Department(name="维修一组", supervisor_account_id=supervisor)))[0]["id"]
+        worker = (
+            await Worker.select(Worker.id, Worker.firm_id)
+            .where(
+                Worker.id
+                == (await Account.select(Account.worker_id).where(Account.id == accounts["worker1"]).first())[
+                    "worker_id"
+                ]
+            )
+            .first()
+        )
+        bed = (
+            await BedAssignment.select(BedAssignment.unit_id)
+            .where((BedAssignment.worker_id == worker["id"]) & BedAssignment.ends_on.is_null())
+            .first()
+        )
+
+        async def ticket(state: str, reporter: str, hours_ago: float, text: str, **extra: object) -> int:
+            reported = now - timedelta(hours=hours_ago)
+            due = extra.pop("due_at", None) or deadlines.ordinary_due(reported)
+            firm = worker["firm_id"] if reporter in ("worker1", "hr1") else firm_ids[1]
+            values: dict[str, object] = {
+                "reporter_account_id": accounts[reporter],
+                "firm_id": firm,
+                "category": "repair",
+                "description": text,
+                "state": state,
+                "reported_at": reported,
+                "due_at": due,
+                "warn_at": deadlines.warning_at(reported, due),  # type: ignore[arg-type]
+            }
+            if reporter == "worker1":
+                values |= {"worker_id": worker["id"], "unit_id": bed["unit_id"] if bed else None}
+            step = path.index(state)
+            if step >= 2:
+                values |= {"department_id": department, "assigned_at": reported + timedelta(hours=1)}
+            if step >= 4:
+                values |= {"resolved_at": reported + timedelta(hours=6), "resolution": "已修复"}
+            values |= extra
+            ticket_id = (await Ticket.insert(Ticket(**values)))[0]["id"]
+            for i in range(step + 1):
+                actor = reporter if i in (0, 5) else "staff"
+                await TicketEvent.insert(
+                    TicketEvent(
+                        ticket_id=ticket_id,
+                        at=reported + timedelta(hours=i),
+                        account_id=accounts[actor],
+                        actor=actor,
+                        action=actions[i],
+                        from_state=path[i - 1] if i else "",
+                        to_state=path[i],
+                    )
+                )
+            return int(ticket_id)
+
+        await ticket("new", "worker1", 1, "宿舍热水器不出热水")
+        await ticket("sorted", "hr1", 3, "3楼走廊灯不亮", category="dorm")
+        await ticket("assigned", "hr2", 5, "食堂二楼空调漏水", category="canteen")
+        await ticket("in_progress", "hr1", 10, "屋顶渗水", severity="major", due_at=now + timedelta(days=5))
+        await ticket("resolved", "hr2", 30, "门锁损坏")
+        await ticket(
+            "closed",
+            "hr1",
+            60,
+            "水龙头滴水",
+            rating=5,
+            rating_comment="处理很及时",
+            closed_at=now - timedelta(hours=40),
+        )
+        overdue = await ticket("in_progress", "hr2", 30, "宿舍楼下水道堵塞")
+
+        quarter_first = quarter_start(now.date())
+        last_quarter = quarter_start(quarter_first - timedelta(days=1))
+        label = f"{last_quarter.year}-Q{(last_quarter.month - 1) // 3 + 1}"
+        survey = (
+            await Survey.insert(
+                Survey(
+                    quarter=label,
+                    status="closed",
+                    opened_at=now - timedelta(days=60),
+                    closed_at=now - timedelta(days=30),
+                )
+            )
+        )[0]["id"]
+        hr_accounts = await Account.select(Account.id, Account.firm_id).where(Account.role == "hr").order_by(Account.id)
+        rng = random.Random(SEED)
+        await SurveyAnswer.insert(
+            *[
+                SurveyAnswer(
+                    survey_id=survey,
+                    firm_id=row["firm_id"],
+                    account_id=row["id"],
+                    housing=rng.randint(3, 5),
+                    canteen=rng.randint(2, 5),
+                    repairs=rng.randint(3, 5),
+                    subsidies=rng.randint(3, 5),
+                    answered_at=now - timedelta(days=45),
+                )
+                for row in hr_accounts[:12]
+            ]
+        )
+    done = await escalate(now)  # the overdue ticket: 维修一组's supervisor (repair1) is told
+    return {
+        "tickets": 7,
+        "overdue_ticket": overdue,
+        "escalations": done["warning"] + done["overdue"],
+        "survey_answers": min(12, len(hr_accounts)),
+    }
+
+
+# --- end tickets feature ---
 
 
 async def main() -> None:

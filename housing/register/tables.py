@@ -128,3 +128,13 @@ class Account(Table):
     role = Varchar(length=8, choices=Role)
     firm_id = ForeignKey(references=Firm, on_delete=OnDelete.restrict, null=True)
     worker_id = ForeignKey(references=Worker, on_delete=OnDelete.restrict, null=True, unique=True)
+
+
+# --- tickets feature: departments (who handles a ticket, and who is told when it runs late) ---
+class Department(Table):
+    """A team that handles service tickets (e.g. 维修一组); its supervisor is the staff account
+    told when one of its tickets nears or passes its deadline."""
+
+    id: Serial
+    name = Varchar(length=50, unique=True)
+    supervisor_account_id = ForeignKey(references=Account, on_delete=OnDelete.restrict, null=False, index=True)

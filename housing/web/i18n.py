@@ -294,6 +294,87 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "monthly_cap_below_daily": ("每月上限不能低于每日上限。", "The monthly cap cannot be below the daily cap."),
     "month_not_ended": ("只能结算已经结束的月份。", "Only a month that has ended can be settled."),
     "month_settled": ("该月已结算。", "This month is already settled."),
+    # --- tickets feature ---
+    "ticket_wrong_state": (
+        "工单当前状态为「{state_zh}」，不能{action_zh}。",
+        "The ticket is {state}: it cannot be {action} now.",
+    ),
+    "ticket_already_assigned": (
+        "工单已交办给 {handler}（当前状态「{state_zh}」）；如需改派，请注明 reassign: true。",
+        "The ticket is already assigned to {handler} ({state}); send reassign: true to reassign it.",
+    ),
+    "ticket_already_rated": ("该工单已确认办结并评分，不能重复评分。", "This ticket is already closed and rated."),
+    "ticket_reporter_only": (
+        "只有提交人可以确认办结或重新打开工单。",
+        "Only the reporter may close or reopen a ticket.",
+    ),
+    "ticket_reopen_window": (
+        "工单解决已超过 7 天，不能再重新打开，请提交新工单。",
+        "More than 7 days have passed since the ticket was resolved; report a new one instead.",
+    ),
+    "ticket_firm_not_chosen": (
+        "工单所属企业由系统确定，不能指定 firm_id。",
+        "The firm is set for you; firm_id cannot be chosen.",
+    ),
+    "ticket_worker_not_chosen": (
+        "只有园区工作人员可以代员工提交工单。",
+        "Only park staff may report on a worker's behalf.",
+    ),
+    "ticket_own_room_only": ("员工只能为自己所住的房间报修。", "A worker reports only for its own room."),
+    "ticket_unit_not_leased": ("该房间目前不是贵企业租用的。", "Your firm does not lease this unit now."),
+    "ticket_worker_other_firm": ("该员工不属于这家企业。", "The worker does not belong to this firm."),
+    "ticket_due_required": ("重大问题须指定办理期限 due_at。", "A major ticket needs its deadline, due_at."),
+    "ticket_due_offset": ("办理期限须带时区。", "due_at must carry its UTC offset."),
+    "ticket_due_range": (
+        "办理期限须晚于现在，且不超过提交后一年。",
+        "due_at must be in the future and at most a year after the ticket was reported.",
+    ),
+    "ticket_due_ordinary": (
+        "一般问题的期限固定为提交后 24 小时，不能指定 due_at。",
+        "An ordinary ticket is due 24 h after reporting; no due_at.",
+    ),
+    "ticket_handler_required": (
+        "请指定处理人 handler_account_id 或部门 department_id。",
+        "Name a handler_account_id or a department_id.",
+    ),
+    "ticket_handler_not_staff": ("处理人须为在用的园区工作人员账号。", "The handler must be an active staff account."),
+    "supervisor_not_staff": (
+        "部门负责人须为在用的园区工作人员账号。",
+        "The supervisor must be an active staff account.",
+    ),
+    "ticket_photo_multipart": (
+        "请以 multipart/form-data 上传照片（字段 photo）。",
+        "Upload the photo as multipart/form-data (field photo).",
+    ),
+    "ticket_photo_missing": ("请选择要上传的照片（字段 photo）。", "Choose a photo to upload (field photo)."),
+    "ticket_photo_image_only": ("照片只接受 JPEG 或 PNG 图片。", "Photos must be JPEG or PNG images."),
+    "ticket_photo_limit": ("每个工单最多 {max} 张照片。", "A ticket takes at most {max} photos."),
+    "survey_closed": ("{quarter} 满意度调查已结束。", "The {quarter} survey is closed."),
+    "survey_answered": ("贵企业已提交过本次调查，不能重复提交。", "Your firm has already answered this survey."),
+    "week_invalid": ("该年份没有这一周。", "That year has no such week."),
+    "notice_ticket_due": ("工单 #{id} 为重大问题，办理期限：{due}。", "Ticket #{id} is a major matter, due {due}."),
+    "notice_ticket_assigned": (
+        "工单 #{id} 已交办给您，办理期限：{due}。",
+        "Ticket #{id} is assigned to you, due {due}.",
+    ),
+    "notice_ticket_resolved": (
+        "工单 #{id} 已处理完毕，请在 7 天内确认评价或重新打开。",
+        "Ticket #{id} is resolved: confirm and rate it, or reopen it, within 7 days.",
+    ),
+    "notice_ticket_reopened": ("工单 #{id} 已被提交人重新打开。", "Ticket #{id} was reopened by its reporter."),
+    "notice_ticket_warning": (
+        "督办提醒：工单 #{id} 即将超期（期限 {due}）。",
+        "Reminder: ticket #{id} is due soon ({due}).",
+    ),
+    "notice_ticket_overdue": (
+        "督办：工单 #{id} 已超期（期限 {due}）。",
+        "Escalation: ticket #{id} is overdue (was due {due}).",
+    ),
+    "notice_ticket_auto_closed": (
+        "工单 #{id} 解决后 7 天未确认，已自动办结。",
+        "Ticket #{id} was not confirmed within 7 days of its resolution and has closed.",
+    ),
+    # --- end tickets feature ---
 }
 
 

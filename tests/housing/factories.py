@@ -99,7 +99,12 @@ async def small_park() -> Park:
     """The park, in one transaction: one connection for all its rows (without a pool, each
     query on PostgreSQL would open its own)."""
     async with engine().transaction():
-        return await _small_park()
+        park = await _small_park()
+        # tickets feature: a ticket in each state, a department, a photo, surveys
+        from tests.housing.tickets.rows import ticket_rows
+
+        park.tickets = await ticket_rows(park)  # type: ignore[attr-defined]
+        return park
 
 
 async def _small_park() -> Park:

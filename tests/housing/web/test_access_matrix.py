@@ -454,6 +454,133 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
     ),
 }
 
+# --- tickets feature: departments, tickets and their loop, notifications, surveys, reports ---
+TICKET = "/api/tickets/{ticket_id:int}"
+MATRIX.update(
+    {
+        ("GET", "/api/departments"): (lambda p: "/api/departments", None, STAFF_ONLY_READ),
+        ("GET", "/api/departments/{department_id:int}"): (
+            lambda p: f"/api/departments/{p.tickets.department}",
+            None,
+            STAFF_ONLY_READ,
+        ),
+        ("POST", "/api/departments"): (
+            lambda p: "/api/departments",
+            lambda p, role: {"name": "宿管中心", "supervisor_account_id": p.tickets.staff_account},
+            _s(401, 201, 403, 403, 403),
+        ),
+        ("PATCH", "/api/departments/{department_id:int}"): (
+            lambda p: f"/api/departments/{p.tickets.department}",
+            lambda p, role: {"name": "维修二组"},
+            STAFF_ONLY_WRITE,
+        ),
+        ("GET", "/api/tickets"): (lambda p: "/api/tickets", None, _s(401, 200, 200, 200, 200)),
+        ("POST", "/api/tickets"): (
+            lambda p: "/api/tickets",
+            lambda p, role: {"category": "repair", "description": "热水器不出热水"},
+            _s(401, 201, 201, 201, 201),
+        ),
+        ("GET", TICKET): (lambda p: f"/api/tickets/{p.tickets.new}", None, _s(401, 200, 200, 404, 200)),
+        ("POST", TICKET + "/sort"): (
+            lambda p: f"/api/tickets/{p.tickets.new}/sort",
+            lambda p, role: {"severity": "ordinary"},
+            _s(401, 200, 403, 403, 403),
+        ),
+        ("POST", TICKET + "/assign"): (
+            lambda p: f"/api/tickets/{p.tickets.sorted}/assign",
+            lambda p, role: {"department_id": p.tickets.department},
+            _s(401, 200, 403, 403, 403),
+        ),
+        ("POST", TICKET + "/start"): (
+            lambda p: f"/api/tickets/{p.tickets.assigned}/start",
+            lambda p, role: {"note": "已到现场"},
+            _s(401, 200, 403, 403, 403),
+        ),
+        ("POST", TICKET + "/resolve"): (
+            lambda p: f"/api/tickets/{p.tickets.in_progress}/resolve",
+            lambda p, role: {"resolution": "更换了加热管"},
+            _s(401, 200, 403, 403, 403),
+        ),
+        # the reporter (hr1) closes or reopens; staff may see it but is not the reporter
+        ("POST", TICKET + "/close"): (
+            lambda p: f"/api/tickets/{p.tickets.resolved}/close",
+            lambda p, role: {"rating": 5},
+            _s(401, 403, 200, 404, 404),
+        ),
+        ("POST", TICKET + "/reopen"): (
+            lambda p: f"/api/tickets/{p.tickets.resolved}/reopen",
+            lambda p, role: {"note": "又坏了"},
+            _s(401, 403, 200, 404, 404),
+        ),
+        # a JSON body is not a photo: 415 for those who may see the ticket
+        ("POST", TICKET + "/photos"): (
+            lambda p: f"/api/tickets/{p.tickets.new}/photos",
+            lambda p, role: {},
+            _s(401, 415, 415, 404, 415),
+        ),
+        ("GET", TICKET + "/photos/{n:int}"): (
+            lambda p: f"/api/tickets/{p.tickets.new}/photos/1",
+            None,
+            _s(401, 200, 200, 404, 200),
+        ),
+        ("GET", "/api/notifications"): (lambda p: "/api/notifications", None, _s(401, 200, 200, 200, 200)),
+        ("GET", "/api/notifications/unread-count"): (
+            lambda p: "/api/notifications/unread-count",
+            None,
+            _s(401, 200, 200, 200, 200),
+        ),
+        ("POST", "/api/notifications/{notification_id:int}/read"): (
+            lambda p: f"/api/notifications/{p.tickets.notice_hr1}/read",
+            None,
+            _s(401, 404, 200, 404, 404),
+        ),
+        ("POST", "/api/notifications/read-all"): (
+            lambda p: "/api/notifications/read-all",
+            None,
+            _s(401, 200, 200, 200, 200),
+        ),
+        ("GET", "/api/surveys"): (lambda p: "/api/surveys", None, REGISTER_READ),
+        ("POST", "/api/surveys"): (
+            lambda p: "/api/surveys",
+            lambda p, role: {"quarter": "2027-Q1"},
+            _s(401, 201, 403, 403, 403),
+        ),
+        ("GET", "/api/surveys/{survey_id:int}"): (
+            lambda p: f"/api/surveys/{p.tickets.survey_open}",
+            None,
+            REGISTER_READ,
+        ),
+        ("POST", "/api/surveys/{survey_id:int}/close"): (
+            lambda p: f"/api/surveys/{p.tickets.survey_open}/close",
+            None,
+            _s(401, 200, 403, 403, 403),
+        ),
+        ("POST", "/api/surveys/{survey_id:int}/answers"): (
+            lambda p: f"/api/surveys/{p.tickets.survey_open}/answers",
+            lambda p, role: {"housing": 5, "canteen": 4, "repairs": 4, "subsidies": 3},
+            _s(401, 403, 201, 201, 403),
+        ),
+        ("GET", "/api/surveys/{survey_id:int}/answers"): (
+            lambda p: f"/api/surveys/{p.tickets.survey_closed}/answers",
+            None,
+            REGISTER_READ,
+        ),
+        ("GET", "/api/surveys/{survey_id:int}/results"): (
+            lambda p: f"/api/surveys/{p.tickets.survey_closed}/results",
+            None,
+            STAFF_ONLY_READ,
+        ),
+        ("GET", "/api/ticket-reports"): (lambda p: "/api/ticket-reports?month=2027-03", None, STAFF_ONLY_READ),
+        ("GET", "/api/ticket-reports/weekly.xlsx"): (
+            lambda p: "/api/ticket-reports/weekly.xlsx?week=2027-W10",
+            None,
+            STAFF_ONLY_READ,
+        ),
+        ("GET", "/api/ticket-reports/ledger"): (lambda p: "/api/ticket-reports/ledger", None, REGISTER_READ),
+    }
+)
+# --- end tickets feature ---
+
 
 def _app_routes() -> set[tuple[str, str]]:
     from app import app
