@@ -184,26 +184,34 @@ class Scheduler:
         self.clock = clock
         self.every_s = every_s
         self.task: asyncio.Task[None] | None = None
+        self.stopping: asyncio.Event | None = None
 
     def start(self, app: Litestar) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._loop(app))
+        self.stopping = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._loop(app, self.stopping))
 
-    async def stop(self) -> None:
-        if self.task is not None:
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Let a pass that is under way finish (a pass cut in the middle of a database call
+        leaves its connection's thread answering a closed event loop), then end the loop."""
+        if self.task is None or self.stopping is None:
+            return
+        self.stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), grace_s)
+        except TimeoutError:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
-            self.task = None
+        self.task = None
 
-    async def _loop(self, app: Litestar) -> None:
-        while True:
+    async def _loop(self, app: Litestar, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
                 await escalate(self.clock(), getattr(app.state, "outbound", None))
-            except asyncio.CancelledError:
-                raise
             except Exception:  # the loop must outlive a database hiccup
                 log.exception("ticket escalation pass")
-            await asyncio.sleep(self.every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.every_s)
 
 
 async def start_scheduler(app: Litestar) -> None:
