@@ -65,13 +65,13 @@ async def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_written(br
     data = workers_book(row(), row(姓名="李雷", 性别="男", 身份证号="421002199906070559", 工号="N101"))
     response = await upload(browser, data)
     assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("text/html")  # a page, under the pages' CSP
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     assert "未导入任何员工" in response.text
     assert report_rows(response.text) == [("3", "身份证号", "身份证号码无效（校验位或出生日期不正确）。")]
     assert await counts() == before  # not even the good row 2
 
-    fixed = workers_book(
-        row(), row(姓名="李雷", 性别="男", 身份证号=resident_id(date(1999, 6, 7), 55), 工号="N101")
-    )
+    fixed = workers_book(row(), row(姓名="李雷", 性别="男", 身份证号=resident_id(date(1999, 6, 7), 55), 工号="N101"))
     response = await upload(browser, fixed)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/hr/workers?done=imported&n=2"
@@ -100,7 +100,7 @@ async def test_a_file_that_is_not_xlsx_or_no_file_is_the_api_s_message_next_to_t
     assert response.status_code == 415  # the API's status for a file that is not an .xlsx
     assert ".xlsx" in field_errors(response.text)["file"]
     response = await browser.post("/hr/workers/import", {})  # a form without any file
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
     assert "file" in field_errors(response.text)
     assert await counts() == before
 
@@ -148,7 +148,10 @@ async def test_hr_asks_for_a_proposal_sees_it_and_confirming_makes_the_beds(brow
     assert made.status_code == 303, made.text
     where = made.headers["location"]
     assert re.fullmatch(r"/hr/beds/proposals/\d+", where)
-    page = (await browser.get(where)).text
+    shown = await browser.get(where)
+    page = shown.text
+    assert shown.status_code == 200 and "script-src 'self'" in shown.headers["content-security-policy"]
+    assert ' style="' not in page and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
     assert "新工0" in page and "新工1" in page and "张伟" in page
     assert page.count("新安排") == 2 and "保留原床位" in page
     assert "每个人都有床位" in page and 'id="confirm-proposal"' in page
@@ -185,6 +188,7 @@ async def test_a_proposal_in_the_past_is_the_api_s_message_next_to_the_date(brow
     await browser.log_in("hr1")
     response = await browser.post("/hr/beds/proposals", {"starts_on": "2020-01-01"})
     assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")  # a refused form is a page, not JSON
     assert "不能早于今天" in field_errors(response.text)["starts_on"]
     response = await browser.post("/hr/beds/proposals", {"starts_on": "not-a-day"})
     assert response.status_code == 422 and "starts_on" in field_errors(response.text)
