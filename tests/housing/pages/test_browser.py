@@ -139,6 +139,7 @@ async def test_hr_files_a_request_and_puts_a_worker_into_a_bed(
     await page.wait_for_url(f"{server}/hr/beds?done=bed")
     assert "王磊" in await page.locator(".units").inner_text()
     await _import_workers_with_one_bad_row_then_fixed(page, server)
+    await _confirm_the_solver_s_bed_proposal(page, server)
     assert hosts == {"127.0.0.1"}
 
 
@@ -171,6 +172,19 @@ async def _import_workers_with_one_bad_row_then_fixed(page: Any, server: str) ->
     listed = await page.locator("#workers").inner_text()
     assert "赵敏" in listed and "钱坤" in listed
     assert await Worker.count() == before + 2
+
+
+async def _confirm_the_solver_s_bed_proposal(page: Any, server: str) -> None:
+    """The bed board's "let the system assign beds": the proposal, then confirmed, then the bed."""
+    await page.goto(f"{server}/hr/beds")
+    await page.click("#propose-beds button[type=submit]")
+    await page.wait_for_url(f"{server}/hr/beds/proposals/*", timeout=20_000)
+    assert "钱坤" in await page.locator("#proposal-beds").inner_text()
+    await page.click("#confirm-proposal button[type=submit]")
+    await page.wait_for_url("**/hr/beds/proposals/*?done=confirmed")
+    assert "方案已确认" in await page.locator(".notice").inner_text()
+    await page.goto(f"{server}/hr/beds")
+    assert "钱坤" in await page.locator(".units").inner_text()
 
 
 # --- end pages-hr feature ---
