@@ -8,10 +8,13 @@ from collections import defaultdict
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import QueryParameter
 from litestar.response import Template
 
 from housing.billing.rent_invoices import INVOICES
+from housing.excel.imports import ImportReport, import_workers
+from housing.leasing import bed_proposals
 from housing.leasing import beds as bed_service
 from housing.leasing.headcount_requests import REQUESTS, RequestCreate, RequestPatch
 from housing.leasing.leases import LEASES, active_on
@@ -21,12 +24,12 @@ from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease
 from housing.pages.forms import Messages, decode, form_of, messages
 from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
-from housing.register.tables import Role, Worker
+from housing.register.tables import Role, Unit, Worker
 from housing.register.workers import WORKERS, WorkerCreate, WorkerPatch, search
 from housing.web import resource
 from housing.web.access import Viewer, allow, viewer_of
 from housing.web.clock import park_day
-from housing.web.problems import Problem, not_found
+from housing.web.problems import FieldError, Problem, not_found
 from housing.web.resource import MAX_ID, Page, PathId
 
 HR = frozenset({Role.hr.value})
@@ -34,6 +37,7 @@ ALL = Page(limit=500, offset=0)
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
 Query = Annotated[str | None, QueryParameter(max_length=50)]
 Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
+Count = Annotated[int | None, QueryParameter(ge=0, le=10_000_000)]
 NOTICES = {"request": "request_saved", "worker": "worker_saved", "bed": "bed_saved", "out": "moved_out"}
 
 
@@ -106,25 +110,70 @@ def _id(value: str) -> int:
 
 
 async def _workers(
-    request: Request[Any, Any, Any], q: str | None, offset: int, problem: Messages | None = None, form: Any = None
+    request: Request[Any, Any, Any],
+    q: str | None,
+    offset: int,
+    problem: Messages | None = None,
+    form: Any = None,
+    imported: int | None = None,
+    report: ImportReport | None = None,
+    import_problem: Messages | None = None,
 ) -> Template:
     viewer = viewer_of(request)
     found = await resource.list_page(WORKERS, viewer, Page(50, offset), [search(q)])
+    said = notice(request, request.query_params.get("done"))
+    if imported is not None:
+        said = translator(lang_of(request))("workers_imported", n=imported)
+    status = 200
+    if problem or import_problem:
+        status = (problem or import_problem).status_code  # type: ignore[union-attr]
+    elif report is not None and report.errors:
+        status = 422
     return render(
         request,
         "hr_workers.html",
-        status_code=problem.status_code if problem else 200,
+        status_code=status,
         workers=found,
         q=q or "",
         problem=problem,
         form=form or {},
-        notice=notice(request, request.query_params.get("done")),
+        notice=said,
+        report=report,
+        import_problem=import_problem,
     )
 
 
 @get("/hr/workers", opt=allow(HR), include_in_schema=False)
-async def workers(request: Request[Any, Any, Any], q: Query = None, offset: Offset = 0, done: Done = None) -> Template:
-    return await _workers(request, q, offset)
+async def workers(
+    request: Request[Any, Any, Any], q: Query = None, offset: Offset = 0, done: Done = None, n: Count = None
+) -> Template:
+    return await _workers(request, q, offset, imported=n if done == "imported" else None)
+
+
+async def _sheet_of(request: Request[Any, Any, Any]) -> bytes:
+    """The uploaded file's bytes (multipart field `file`); no file at all is the API's 422."""
+    try:
+        form = await request.form()
+    except UnicodeDecodeError:
+        form = None  # a binary part without a filename: the same as no file
+    upload = form.get("file") if form is not None else None
+    if not isinstance(upload, UploadFile):
+        raise Problem(422, "invalid_input", errors=[FieldError("file", "excel_file_required")])
+    return await upload.read()
+
+
+@post("/hr/workers/import", opt=allow(HR), include_in_schema=False, status_code=303)
+async def import_sheet(request: Request[Any, Any, Any]) -> Any:
+    """Import the firm's workers from an .xlsx with the API's own import: all rows or none.
+    A bad row shows the sheet's row, column and message on the page (422), nothing written."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    try:
+        report = await import_workers(viewer, await _sheet_of(request), lang)
+    except Problem as problem:
+        return await _workers(request, None, 0, import_problem=messages(problem, lang))
+    if report.errors:
+        return await _workers(request, None, 0, report=report)
+    return see_other(f"/hr/workers?done=imported&n={report.written}")
 
 
 @post("/hr/workers", opt=allow(HR), include_in_schema=False, status_code=303)
@@ -221,6 +270,7 @@ async def _beds(
         problem=problem,
         form=form or {},
         notice=notice(request, request.query_params.get("done")),
+        today=park_day(viewer.now).isoformat(),
     )
 
 
@@ -257,6 +307,70 @@ async def move_out(request: Request[Any, Any, Any], assignment_id: PathId) -> An
     return see_other("/hr/beds?done=out")
 
 
+# bed proposals: the solver fills the firm's beds, HR looks and confirms
+
+
+@post("/hr/beds/proposals", opt=allow(HR), include_in_schema=False, status_code=303)
+async def propose_beds(request: Request[Any, Any, Any]) -> Any:
+    """Ask the solver for a proposal from the chosen first night (the API's `propose`)."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        sent = {"starts_on": form.get("starts_on", "")}
+        made = await bed_proposals.propose(viewer, decode(sent, bed_proposals.ProposalCreate, lang))
+    except Problem as problem:
+        return await _beds(request, None, messages(problem, lang), form)
+    return see_other(f"/hr/beds/proposals/{made.id}")
+
+
+async def _unit_names(ids: set[int]) -> dict[int, str]:
+    """`B01-101` for the units a proposal moves workers out of (they may be outside it)."""
+    rows = await Unit.select(Unit.id, Unit.number, Unit.building_id.code.as_alias("code")).where(
+        Unit.id.is_in([*ids, 0])
+    )
+    return {row["id"]: f"{row['code']}-{row['number']}" for row in rows}
+
+
+async def _proposal(request: Request[Any, Any, Any], proposal_id: int, problem: Messages | None = None) -> Template:
+    proposal = await bed_proposals.proposal_view(viewer_of(request), proposal_id)
+    origins = await _unit_names({b.from_unit_id for b in proposal.assignments if b.from_unit_id is not None})
+    order = {"move": 0, "new": 1, "keep": 2}
+    rows = sorted(proposal.assignments, key=lambda b: (order[b.change], b.building_code, b.unit_number, b.bed))
+    said = ""
+    if request.query_params.get("done") == "confirmed":
+        said = translator(lang_of(request))("proposal_confirmed_notice")
+    return render(
+        request,
+        "hr_proposal.html",
+        status_code=problem.status_code if problem else 200,
+        proposal=proposal,
+        rows=rows,
+        origins=origins,
+        problem=problem,
+        notice=said,
+        today=park_day(viewer_of(request).now).isoformat(),
+    )
+
+
+@get("/hr/beds/proposals/{proposal_id:int}", opt=allow(HR), include_in_schema=False)
+async def proposal(request: Request[Any, Any, Any], proposal_id: PathId, done: Done = None) -> Template:
+    """Who keeps, gets or moves to which bed, and who is left without; another firm's → 404."""
+    return await _proposal(request, proposal_id)
+
+
+@post("/hr/beds/proposals/{proposal_id:int}/confirm", opt=allow(HR), include_in_schema=False, status_code=303)
+async def confirm_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> Any:
+    """Make the proposal's beds, whole; if the beds changed since, the API's 409 and its words."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    try:
+        await bed_proposals.confirm(viewer, proposal_id)
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _proposal(request, proposal_id, messages(problem, lang))
+    return see_other(f"/hr/beds/proposals/{proposal_id}?done=confirmed")
+
+
 @get("/hr/invoices", opt=allow(HR), include_in_schema=False)
 async def invoices(request: Request[Any, Any, Any], offset: Offset = 0) -> Template:
     found = await resource.list_page(INVOICES, viewer_of(request), Page(50, offset))
@@ -276,4 +390,8 @@ ROUTES = [
     put_in_bed,
     move_out,
     invoices,
+    import_sheet,
+    propose_beds,
+    proposal,
+    confirm_proposal,
 ]

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, Router
+from litestar import MediaType, Request, Response, Router
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -99,6 +99,7 @@ def render(request: Request[Any, Any, Any], name: str, status_code: int = 200, *
         },
         status_code=status_code,
         cookies=cookies,
+        media_type=MediaType.HTML,  # a form post's handler returns Any (page or redirect): its default is JSON
     )
 
 

@@ -170,6 +170,49 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin": ("原始数据（Piccolo Admin）", "Raw records (Piccolo Admin)"),
     "api_docs": ("API 文档", "API docs"),
     "export_invoices": ("导出账单 Excel", "Export invoices (.xlsx)"),
+    # --- pages-hr feature: HR's Excel import of workers and the solver's bed proposals ---
+    "import_workers": ("从 Excel 导入员工", "Import workers from Excel"),
+    "import_hint": (
+        "先下载模板填写；每一行都会检查，只要有一行有误就不写入任何数据。按工号匹配：已有员工会被更新。",
+        "Fill in the template first; every row is checked and nothing is written unless every row is good. "
+        "Rows match existing workers by employee number, which are updated.",
+    ),
+    "download_template": ("下载导入模板", "Download the template"),
+    "export_workers": ("导出本企业员工", "Export the firm's workers"),
+    "xlsx_file": (".xlsx 文件", ".xlsx file"),
+    "upload_import": ("上传并导入", "Upload and import"),
+    "import_rows_invalid": (
+        "有 {n} 处错误，未导入任何员工。请改正后重新上传。",
+        "{n} problems found; no worker was imported. Fix them and upload again.",
+    ),
+    "sheet_row": ("行号", "Row"),
+    "sheet_column": ("列", "Column"),
+    "message": ("问题", "Problem"),
+    "workers_imported": ("已导入 {n} 名员工", "Imported {n} workers"),
+    "propose_beds": ("让系统安排床位", "Let the system assign beds"),
+    "propose_hint": (
+        "系统为没有床位的员工、需要搬迁的员工安排床位，尽量不动已住员工，同一房间不混住白班和夜班。新周期第一天请选择该日期。",
+        "The system finds beds for workers without one and for those who must move, keeping current beds where "
+        "it can and never mixing day and night shifts in a unit. For a new period, pick its first day.",
+    ),
+    "first_night": ("首晚日期", "First night"),
+    "proposal": ("床位方案", "Bed proposal"),
+    "proposal_from": ("{day} 起入住", "Beds from {day}"),
+    "proposal_status_proposed": ("待确认", "to confirm"),
+    "proposal_status_confirmed": ("已确认", "confirmed"),
+    "change_keep": ("保留原床位", "keeps the bed"),
+    "change_new": ("新安排", "gets a bed"),
+    "change_move": ("换床位", "moves"),
+    "from_bed": ("原床位", "From"),
+    "to_bed": ("床位", "Bed"),
+    "change": ("变化", "Change"),
+    "unplaced": ("未能安排床位", "Left without a bed"),
+    "none_unplaced": ("每个人都有床位。", "Everybody has a bed."),
+    "no_assignments": ("没有需要安排的员工。", "Nobody to place."),
+    "confirm_proposal": ("确认方案，安排入住", "Confirm and make the beds"),
+    "proposal_confirmed_notice": ("方案已确认，床位已安排。", "Confirmed: the beds are made."),
+    "ask_again": ("重新生成方案", "Ask for a new proposal"),
+    # --- end pages-hr feature ---
 }
 
 

@@ -138,7 +138,56 @@ async def test_hr_files_a_request_and_puts_a_worker_into_a_bed(
     await form.locator("button[type=submit]").click()
     await page.wait_for_url(f"{server}/hr/beds?done=bed")
     assert "王磊" in await page.locator(".units").inner_text()
+    await _import_workers_with_one_bad_row_then_fixed(page, server)
+    await _confirm_the_solver_s_bed_proposal(page, server)
     assert hosts == {"127.0.0.1"}
+
+
+# --- pages-hr feature: HR imports a workers sheet (one bad row, then fixed) ---
+async def _import_workers_with_one_bad_row_then_fixed(page: Any, server: str) -> None:
+    """The clerk uploads a sheet with one bad ID number: the row's error, nothing written; fixed,
+    the same sheet imports and the new workers are on the list."""
+    from tests.housing.excel.helpers import workers_book
+
+    def sheet(id_number: str) -> dict[str, Any]:
+        good = ["赵敏", "女", factories.resident_id(date(2001, 3, 4), 62), "13700005555", "N201", None, "白班", "宿舍"]
+        other = ["钱坤", "男", id_number, "13700006666", "N202", None, "夜班", "宿舍"]
+        data = workers_book(good + [None, None], other + [None, None])
+        return {"name": "员工.xlsx", "mimeType": "application/vnd.ms-excel", "buffer": data}
+
+    before = await Worker.count()
+    await page.goto(f"{server}/hr/workers")
+    assert await page.get_attribute("#workers-template", "href") == "/api/workers/import-template"
+    await page.set_input_files("#import-workers input[name=file]", files=[sheet("421002199807080000")])
+    await page.click("#import-workers button[type=submit]")
+    await page.wait_for_selector("#import-errors")
+    assert "3\t身份证号" in await page.locator("#import-errors tbody").inner_text()
+    assert await Worker.count() == before  # nothing written, not even the good row
+    await page.set_input_files(
+        "#import-workers input[name=file]", files=[sheet(factories.resident_id(date(1998, 7, 8), 63))]
+    )
+    await page.click("#import-workers button[type=submit]")
+    await page.wait_for_url(f"{server}/hr/workers?done=imported&n=2")
+    assert "已导入 2 名员工" in await page.locator(".notice").inner_text()
+    listed = await page.locator("#workers").inner_text()
+    assert "赵敏" in listed and "钱坤" in listed
+    assert await Worker.count() == before + 2
+
+
+async def _confirm_the_solver_s_bed_proposal(page: Any, server: str) -> None:
+    """The bed board's "let the system assign beds": the proposal, then confirmed, then the bed."""
+    await page.goto(f"{server}/hr/beds")
+    await page.click("#propose-beds button[type=submit]")
+    await page.wait_for_url(f"{server}/hr/beds/proposals/*", timeout=20_000)
+    assert "钱坤" in await page.locator("#proposal-beds").inner_text()
+    await page.click("#confirm-proposal button[type=submit]")
+    await page.wait_for_url("**/hr/beds/proposals/*?done=confirmed")
+    assert "方案已确认" in await page.locator(".notice").inner_text()
+    await page.goto(f"{server}/hr/beds")
+    assert "钱坤" in await page.locator(".units").inner_text()
+
+
+# --- end pages-hr feature ---
 
 
 async def test_staff_run_apply_room_map_and_invoice_sheet(server: str, chromium: Any, tmp_path: Path) -> None:

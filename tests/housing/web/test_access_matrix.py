@@ -581,6 +581,25 @@ MATRIX.update(
 )
 # --- end tickets feature ---
 
+# --- pages-hr feature: HR's Excel import of workers and the solver's bed proposals, as pages ---
+MATRIX.update(
+    {
+        ("POST", "/hr/workers/import"): (lambda p: "/hr/workers/import", _form, NO_CSRF),
+        ("POST", "/hr/beds/proposals"): (lambda p: "/hr/beds/proposals", _form, NO_CSRF),
+        ("GET", "/hr/beds/proposals/{proposal_id:int}"): (
+            lambda p: f"/hr/beds/proposals/{p.proposal1}",
+            None,
+            _s(302, 403, 200, 404, 403),
+        ),
+        ("POST", "/hr/beds/proposals/{proposal_id:int}/confirm"): (
+            lambda p: f"/hr/beds/proposals/{p.proposal1}/confirm",
+            _form,
+            NO_CSRF,
+        ),
+    }
+)
+# --- end pages-hr feature ---
+
 
 def _app_routes() -> set[tuple[str, str]]:
     from app import app
