@@ -70,13 +70,21 @@ def curve(title: str, points: list[tuple[int, float, str, bool]], x_label: str, 
     line = " ".join("{:.1f},{:.1f}".format(*at(x, y)) for x, y, _, _ in sorted(points, key=lambda p: p[0]))
     if len(points) > 1:
         parts.append(f'<polyline points="{line}" class="curve-line"/>')
+    labels: dict[tuple[int, float], list[str]] = {}
+    for x, y, label, _ in points:
+        labels.setdefault((x, y), []).append(label)  # points on one spot share one caption
     for x, y, label, chosen in points:
         cx, cy = at(x, y)
         parts.append(
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{9 if chosen else 6}" '
             f'class="curve-point{" chosen" if chosen else ""}" data-moves="{x}" data-penalty="{y:g}">'
             f"<title>{escape(label)}</title></circle>"
-            f'<text x="{cx:.1f}" y="{cy - 12:.1f}" text-anchor="middle" class="chart-value">{escape(label)}</text>'
+        )
+    for (x, y), names in labels.items():
+        cx, cy = at(x, y)
+        parts.append(
+            f'<text x="{cx:.1f}" y="{cy - 12:.1f}" text-anchor="{"end" if x == top_x and x else "start"}" '
+            f'class="chart-value">{escape(" ".join(names))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -41,3 +41,9 @@ def test_curve_of_zeros_or_one_point_does_not_divide_by_zero() -> None:
     svg = curve("<t>", [(0, 0.0, "#0", False)], "x", "y")
     assert svg.count("<circle ") == 1 and "<polyline" not in svg and "&lt;t&gt;" in svg
     assert '<circle cx="70.0" cy="270.0"' in svg
+
+
+def test_points_on_one_spot_share_one_caption() -> None:
+    svg = curve("权衡", [(0, 0.0, "#0", False), (0, 0.0, "#1", True), (3, 2.0, "#2", False)], "x", "y")
+    assert svg.count("<circle ") == 3
+    assert re.findall(r'class="chart-value">([^<]*)<', svg) == ["#0 #1", "#2"]
