@@ -12,16 +12,28 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
+from markupsafe import Markup
 
 from housing.audit.entries import ENTRIES, day_range
 from housing.billing.rent_invoices import INVOICES, totals_by_month
+from housing.excel.controllers import uploaded
+from housing.excel.imports import ImportReport, import_register
 from housing.leasing.headcount_requests import REQUESTS
 from housing.leasing.occupancy import Occupancy, occupancy_on
 from housing.leasing.periods import PERIODS, PeriodOut
-from housing.leasing.runs import RunCreate, RunOut, apply_run, recent_run_ids, run_view, start_run
+from housing.leasing.runs import (
+    ChoosePoint,
+    RunCreate,
+    RunOut,
+    apply_run,
+    choose_point,
+    recent_run_ids,
+    run_view,
+    start_run,
+)
 from housing.leasing.tables import HeadcountRequest
 from housing.pages import charts
 from housing.pages.forms import Messages, decode, form_of, messages
@@ -39,6 +51,7 @@ from housing.web.tables import AuditEntry
 ALL = Page(limit=500, offset=0)
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
 LIVE = ("queued", "running")
+PLANNED = ("optimal", "feasible")
 FIRM_COLOURS = 12
 
 
@@ -65,7 +78,7 @@ async def _board(request: Request[Any, Any, Any], period_id: int | None, problem
         }
         firms = (await resource.list_page(FIRMS, viewer, ALL)).items
         rows = [(firm, requests.get(firm.id)) for firm in firms if firm.active or firm.id in requests]
-        runs = [await run_view(viewer, run_id) for run_id in await recent_run_ids(period.id)]
+        runs = [await run_view(viewer, run_id, lang_of(request)) for run_id in await recent_run_ids(period.id)]
     occupancy = await occupancy_on(park_day(viewer.now))
     requested = [sum((r.male_beds, r.female_beds)) for _, r in rows if r is not None]
     return render(
@@ -92,11 +105,13 @@ async def staff_home(
     return await _board(request, period)
 
 
-@post("/staff/runs", opt=allow(STAFF), include_in_schema=False, status_code=303)
+@post("/staff/runs", opt=allow(STAFF), include_in_schema=False, status_code=303, media_type=MediaType.HTML)
 async def start(request: Request[Any, Any, Any]) -> Any:
     """Start a run (the API's start_run: snapshot, queue, 202) and go watch it."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
+    if not form.get("tradeoff"):
+        form.pop("points", None)  # the number of points belongs to the curve; an unticked box sends none
     try:
         started = await start_run(viewer, decode(form, RunCreate, lang), request.app.state.runner.wake)
     except Problem as problem:
@@ -115,9 +130,14 @@ def change_summary(run: RunOut) -> dict[str, int]:
     }
 
 
+DONE_NOTICES = {"applied": "applied", "chosen": "point_chosen"}
+
+
 async def _run_page(request: Request[Any, Any, Any], run_id: int, problem: Messages | None = None) -> Template:
-    run = await run_view(viewer_of(request), run_id)
-    done = request.query_params.get("done")
+    lang = lang_of(request)
+    run = await run_view(viewer_of(request), run_id, lang)
+    done = DONE_NOTICES.get(request.query_params.get("done") or "")
+    t = translator(lang)
     return render(
         request,
         "staff_run.html",
@@ -126,7 +146,8 @@ async def _run_page(request: Request[Any, Any, Any], run_id: int, problem: Messa
         live=run.status in LIVE,
         changes=change_summary(run),
         problem=problem,
-        notice=translator(lang_of(request))("applied") if done == "applied" else "",
+        notice=t(done) if done else "",
+        curve_chart=curve_chart(run, t),
     )
 
 
@@ -138,23 +159,64 @@ async def run_page(request: Request[Any, Any, Any], run_id: PathId) -> Template:
 @get("/staff/runs/{run_id:int}/progress", opt=allow(STAFF), include_in_schema=False)
 async def run_progress(request: Request[Any, Any, Any], run_id: PathId) -> Template:
     """The live part of the run page, polled by the page's script while the run is queued or running."""
-    run = await run_view(viewer_of(request), run_id)
+    run = await run_view(viewer_of(request), run_id, lang_of(request))
     return render(request, "staff_run_progress.html", run=run, live=run.status in LIVE)
 
 
 @get("/staff/runs/{run_id:int}/apply", opt=allow(STAFF), include_in_schema=False)
 async def confirm_apply(request: Request[Any, Any, Any], run_id: PathId) -> Template:
-    run = await run_view(viewer_of(request), run_id)
+    run = await run_view(viewer_of(request), run_id, lang_of(request))
     return render(request, "staff_apply.html", run=run, changes=change_summary(run))
 
 
-@post("/staff/runs/{run_id:int}/apply", opt=allow(STAFF), include_in_schema=False, status_code=303)
+@post(
+    "/staff/runs/{run_id:int}/apply",
+    opt=allow(STAFF),
+    include_in_schema=False,
+    status_code=303,
+    media_type=MediaType.HTML,
+)
 async def apply(request: Request[Any, Any, Any], run_id: PathId) -> Any:
     try:
-        await apply_run(viewer_of(request), run_id)
+        await apply_run(viewer_of(request), run_id, lang_of(request))
     except Problem as problem:
         return await _run_page(request, run_id, messages(problem, lang_of(request)))
     return see_other(f"/staff/runs/{run_id}?done=applied")
+
+
+def curve_chart(run: RunOut, t: Any) -> Markup | None:
+    """The run's trade-off curve as SVG (None for a plain run): x the workers to move, y the
+    shortfall penalty, the chosen point highlighted."""
+    if not run.curve:
+        return None
+    points = [
+        (
+            int(p.objective.get("displaced_workers", p.max_displaced_workers)),
+            float(p.objective.get("shortfall_penalty", 0)),
+            f"#{p.point}",
+            p.point == run.chosen_point,
+        )
+        for p in run.curve
+        if p.status in PLANNED
+    ]
+    return charts.curve(t("tradeoff_curve"), points, t("curve_x"), t("curve_y"))
+
+
+@post(
+    "/staff/runs/{run_id:int}/choose",
+    opt=allow(STAFF),
+    include_in_schema=False,
+    status_code=303,
+    media_type=MediaType.HTML,
+)
+async def choose(request: Request[Any, Any, Any], run_id: PathId) -> Any:
+    """Choose the curve's point that apply will apply (the API's choose_point and its refusals)."""
+    lang = lang_of(request)
+    try:
+        await choose_point(viewer_of(request), run_id, decode(await form_of(request), ChoosePoint, lang), lang)
+    except Problem as problem:
+        return await _run_page(request, run_id, messages(problem, lang))
+    return see_other(f"/staff/runs/{run_id}?done=chosen")
 
 
 def firm_class(firm_id: int | None) -> str:
@@ -221,4 +283,47 @@ async def audit_log(
     return render(request, "staff_audit.html", entries=found, table=table or "", since=since, until=until, query=query)
 
 
-ROUTES = [staff_home, start, run_page, run_progress, confirm_apply, apply, rooms, chart_page, invoices, audit_log]
+async def _register_page(
+    request: Request[Any, Any, Any], report: ImportReport | None = None, problem: Messages | None = None
+) -> Template:
+    written = request.query_params.get("written", "")
+    notice = translator(lang_of(request))("register_imported", n=written) if written.isdigit() else ""
+    status = 422 if report and report.errors else (problem.status_code if problem else 200)
+    return render(request, "staff_register.html", status_code=status, report=report, problem=problem, notice=notice)
+
+
+@get("/staff/register", opt=allow(STAFF), include_in_schema=False)
+async def register_page(request: Request[Any, Any, Any]) -> Template:
+    """Buildings, units and firms in and out as .xlsx: the template, the export, the upload."""
+    return await _register_page(request)
+
+
+@post("/staff/register", opt=allow(STAFF), include_in_schema=False, status_code=303, media_type=MediaType.HTML)
+async def register_import(request: Request[Any, Any, Any]) -> Any:
+    """The API's import_register: every row checked, all written or none; a bad row is shown
+    by sheet, row and column with a 422, a good book goes back to the page with a notice."""
+    lang = lang_of(request)
+    try:
+        report = await import_register(viewer_of(request), await uploaded(request), lang)
+    except Problem as problem:
+        return await _register_page(request, problem=messages(problem, lang))
+    if report.errors:
+        return await _register_page(request, report=report)
+    return see_other(f"/staff/register?written={report.written}")
+
+
+ROUTES = [
+    staff_home,
+    start,
+    run_page,
+    run_progress,
+    confirm_apply,
+    apply,
+    rooms,
+    chart_page,
+    invoices,
+    audit_log,
+    choose,
+    register_page,
+    register_import,
+]

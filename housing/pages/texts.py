@@ -213,6 +213,49 @@ TEXTS: dict[str, tuple[str, str]] = {
     "proposal_confirmed_notice": ("方案已确认，床位已安排。", "Confirmed: the beds are made."),
     "ask_again": ("重新生成方案", "Ask for a new proposal"),
     # --- end pages-hr feature ---
+    # --- staff console: register import and trade-off curve ---
+    "register_title": ("导入楼栋、房间和企业（Excel）", "Import buildings, units and firms (Excel)"),
+    "register_intro": (
+        "先下载模板（楼栋 / 房间 / 企业 三张表，可只填其中几张），填好后上传。"
+        "每一行都会先检查；只要有一行有错，就什么都不写入。"
+        "按楼栋编号、楼栋编号+房号、统一社会信用代码匹配已有记录：相同的跳过，不同的更新，没有的新建。",
+        "Download the template (sheets 楼栋 / 房间 / 企业 — fill any of them), fill it in and upload it. Every row is "
+        "checked first; if any row is bad, nothing is written. Rows match existing records by building code, building "
+        "code + unit number and credit code: equal rows are skipped, differing ones updated, new ones created.",
+    ),
+    "register_template": ("下载导入模板", "Download the template"),
+    "register_export": ("导出现有登记表", "Export the register"),
+    "register_file": (".xlsx 文件", ".xlsx file"),
+    "register_upload": ("上传并导入", "Upload and import"),
+    "register_imported": ("导入完成：写入 {n} 行。", "Imported: {n} rows written."),
+    "register_rejected": (
+        "有 {n} 处错误，什么都没有写入。请改正后重新上传。",
+        "{n} errors; nothing was written. Fix them and upload again.",
+    ),
+    "sheet": ("工作表", "Sheet"),
+    "sheet_message": ("问题", "Problem"),
+    "moves_budget": ("搬迁人数上限", "Moves budget"),
+    "optional": ("可不填", "optional"),
+    "tradeoff_curve": ("权衡曲线", "Trade-off curve"),
+    "curve_points": ("点数", "Points"),
+    "curve_x": ("需搬迁人数", "Workers to move"),
+    "curve_y": ("缺额罚分", "Shortfall penalty"),
+    "point": ("方案点", "Point"),
+    "bound": ("下界", "Bound"),
+    "chosen": ("已选", "chosen"),
+    "choose_point": ("选这个方案", "Choose"),
+    "point_chosen": ("已选定方案点。", "The point is chosen."),
+    "no_point_chosen": (
+        "尚未选定方案点：下表显示不限搬迁人数的方案；应用前请先选一个点。",
+        "No point chosen yet: the table shows the plan with no moves budget; choose a point before applying.",
+    ),
+    "point_shown": ("下表显示所选方案点 #{n}。", "The table shows the chosen point #{n}."),
+    "point_unconstrained": ("不限搬迁人数", "no moves budget"),
+    "apply_point": (
+        "将应用权衡曲线上的方案点 #{n}（{moves} 名员工需搬迁）。",
+        "Point #{n} of the trade-off curve will be applied ({moves} workers to move).",
+    ),
+    # --- end staff console: register import and trade-off curve ---
 }
 
 

@@ -223,3 +223,40 @@ async def test_staff_run_apply_room_map_and_invoice_sheet(server: str, chromium:
 def test_screenshots_stay_small() -> None:
     for shot in SCREENSHOTS.glob("*.png") if SCREENSHOTS.exists() else []:
         assert shot.stat().st_size <= 150_000, shot
+
+
+# --- staff console: trade-off curve and register import ---
+async def test_staff_choose_a_point_on_the_curve_and_see_a_bad_register_row(
+    server: str, chromium: Any, tmp_path: Path
+) -> None:
+    from tests.housing.excel.helpers import xlsx
+
+    hosts: set[str] = set()
+    page = await _page(chromium, DESKTOP, hosts)
+    await _log_in(page, server, "staff")
+    await page.wait_for_url(f"{server}/staff")
+    await page.fill("#start-run input[name=time_limit_s]", "2")
+    await page.check("#start-run input[name=tradeoff]")
+    await page.fill("#start-run input[name=points]", "3")
+    await page.click("#start-run button[type=submit]")
+    await page.wait_for_url(f"{server}/staff/runs/*")
+    await page.wait_for_selector("#curve svg", timeout=30_000)
+    assert await page.locator("#curve svg circle").count() == 3
+    box = await page.locator("#curve svg").bounding_box()
+    assert box is not None and box["width"] > 300  # drawn, not blocked by the CSP
+    if os.environ.get("CURVE_SCREENSHOT"):
+        await page.screenshot(path=os.environ["CURVE_SCREENSHOT"], full_page=True)
+    await page.locator("#curve-points tr[data-point='0'] button.choose-point").click()
+    await page.wait_for_url("**/staff/runs/*?done=chosen")
+    assert await page.locator("#curve svg circle.chosen").count() == 1
+    await page.goto(f"{server}/staff/register")
+    sheet = tmp_path / "register.xlsx"
+    sheet.write_bytes(xlsx({"楼栋": [["楼栋编号", "楼栋名称", "层数", "性别限制"], ["B11", "十一号楼", "五", None]]}))
+    await page.set_input_files("#register-import input[name=file]", str(sheet))
+    await page.click("#register-import button[type=submit]")
+    await page.wait_for_selector("#import-errors")
+    assert "层数" in await page.locator("#import-errors").inner_text()
+    assert hosts == {"127.0.0.1"}
+
+
+# --- end staff console: trade-off curve and register import ---

@@ -599,6 +599,15 @@ MATRIX.update(
     }
 )
 # --- end pages-hr feature ---
+# --- staff console: register import and trade-off curve (pages) ---
+MATRIX.update(
+    {
+        ("GET", "/staff/register"): (lambda p: "/staff/register", None, STAFF_PAGE),
+        ("POST", "/staff/register"): (lambda p: "/staff/register", _form, NO_CSRF),
+        ("POST", "/staff/runs/{run_id:int}/choose"): (lambda p: f"/staff/runs/{p.run1}/choose", _form, NO_CSRF),
+    }
+)
+# --- end staff console: register import and trade-off curve ---
 
 
 def _app_routes() -> set[tuple[str, str]]:
