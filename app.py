@@ -45,6 +45,9 @@ from housing.register.firms import FirmController
 from housing.register.units import UnitController
 from housing.register.workers import WorkerController
 from housing.settings import Settings
+from housing.subsidies.applications import RentalSubsidyApplicationController
+from housing.subsidies.payouts import RentalSubsidyPayoutController
+from housing.subsidies.policies import RentalSubsidyPolicyController
 from housing.tickets.escalation import start_scheduler, stop_scheduler
 from housing.tickets.notifications import NotificationController
 from housing.tickets.reports import TicketReportController
@@ -138,6 +141,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
             MealRecordController,
             SettlementController,
             *TICKET_ROUTES,  # tickets
+            # rental subsidy (issue 11)
+            RentalSubsidyPolicyController,
+            RentalSubsidyApplicationController,
+            RentalSubsidyPayoutController,
         ],
         guards=[role_guard],
         dependencies={"page": Provide(provide_page, sync_to_thread=False)},

@@ -17,6 +17,7 @@ APP_CONFIG = AppConfig(
             "housing.billing.tables",
             "housing.jobs.tables",
             "housing.tickets.tables",  # tickets
+            "housing.subsidies.tables",
         ],
         exclude_imported=True,
     ),

@@ -21,6 +21,10 @@ from stdnum.cn import ric, uscc
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Building, Firm, Role, Unit, Worker
+from housing.settings import Settings
+from housing.subsidies.applications import CONTRACT_FOLDER
+from housing.subsidies.tables import RentalSubsidyApplication, RentalSubsidyPolicy
+from housing.web import uploads
 from housing.web.db import write_transaction
 
 DEMO_PASSWORD = "demo1234"
@@ -121,7 +125,9 @@ async def park_is_empty() -> bool:
     return not await Building.exists()
 
 
-async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_PASSWORD) -> dict[str, int]:
+async def load(
+    seed: int = SEED, workers_total: int = 500, password: str = DEMO_PASSWORD, upload_dir: Path | None = None
+) -> dict[str, int]:
     rng = random.Random(seed)
     today = date.today()
     async with write_transaction():
@@ -198,7 +204,15 @@ async def load(seed: int = SEED, workers_total: int = 500, password: str = DEMO_
     await create_account("worker1", password, Role.worker, worker_id=first_worker["id"])
     await canteen_demo(rng, today, password)  # canteen (issue 11)
     await tickets_demo(password, firm_ids)  # tickets
-    return {"buildings": len(BUILDINGS), "units": len(units), "firms": len(firm_ids), "workers": len(workers), **cycle}
+    subsidy = await rental_subsidy(today, firm_ids[0], password, upload_dir or Settings.from_env().upload_dir)
+    return {
+        "buildings": len(BUILDINGS),
+        "units": len(units),
+        "firms": len(firm_ids),
+        "workers": len(workers),
+        **cycle,
+        **subsidy,
+    }
 
 
 def quarter_start(day: date) -> date:
@@ -537,6 +551,107 @@ async def tickets_demo(password: str, firm_ids: list[int]) -> dict[str, int]:
 
 
 # --- end tickets feature ---
+
+
+# ---------------------------------------------------------------------------------------------
+# Rental subsidy (issue 11): the park's policy and `worker2`, a worker paid the subsidy.
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_contract_pdf(lines: list[str]) -> bytes:
+    """A small, valid one-page PDF saying `lines` (ASCII), built by hand: no PDF library needed."""
+    text = "BT /F1 14 Tf 72 760 Td 18 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("ascii")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode("ascii")
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
+    return bytes(out)
+
+
+def month_start(day: date, months_back: int) -> date:
+    """The first day of the month `months_back` months before `day`'s."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+async def rental_subsidy(today: date, firm_id: int, password: str, upload_dir: Path) -> dict[str, int]:
+    """A policy of 50 % of the rent up to 300 CNY, valid from long ago, and the login `worker2`:
+    a worker of firm 1 hired long before, renting off-site with no bed, whose application (with
+    its contract) was approved before last month began — so staff can pay last month at once."""
+    now = datetime.now(UTC)
+    await RentalSubsidyPolicy.insert(
+        RentalSubsidyPolicy(
+            name="园区租房补贴", share_percent=50, cap_fen=30000, valid_from=date(2020, 1, 1), created_at=now
+        )
+    )
+    bedded = BedAssignment.select(BedAssignment.worker_id).where(BedAssignment.ends_on.is_null())
+    renter = await (
+        Worker.select(Worker.id, Worker.name)
+        .where((Worker.firm_id == firm_id) & (Worker.housing_status == "off_site") & Worker.id.not_in(bedded))
+        .order_by(Worker.id)
+        .first()
+    )
+    assert renter is not None, "the seeded park has off-site workers in firm 1"
+    await Worker.update({Worker.hired_on: today - timedelta(days=3 * 365)}).where(Worker.id == renter["id"])
+    await create_account("worker2", password, Role.worker, worker_id=renter["id"])
+
+    lease_start = month_start(today, 2)  # the month before last: a two-year lease
+    lease_end = lease_start.replace(year=lease_start.year + 2) - timedelta(days=1)
+    applied = lease_start + timedelta(days=2)
+    contract = uploads.store(
+        upload_dir,
+        CONTRACT_FOLDER,
+        demo_contract_pdf(
+            [
+                "Housing lease contract (demo)",
+                f"Tenant: worker no. {renter['id']} of firm no. {firm_id}",
+                "Flat: Jingzhou, Shashi district, Hongmen Road 5, unit 1-602",
+                "Rent: 1,200.00 CNY per month",
+                f"Term: {lease_start.isoformat()} to {lease_end.isoformat()}",
+            ]
+        ),
+        field="contract",
+    )
+    at = datetime.combine(applied, datetime.min.time(), tzinfo=UTC) + timedelta(hours=2)
+    await RentalSubsidyApplication.insert(
+        RentalSubsidyApplication(
+            worker_id=renter["id"],
+            address="荆州市沙市区红门路 5 号 1 单元 602",
+            landlord="郑先生",
+            monthly_rent_fen=120000,
+            lease_start=lease_start,
+            lease_end=lease_end,
+            status="approved",
+            submitted_at=at,
+            submitted_on=applied,
+            confirmed_at=at + timedelta(days=1),
+            confirmed_by="hr1",
+            decided_at=at + timedelta(days=3),
+            decided_by="staff",
+            contract_token=contract.token,
+            contract_media_type=contract.media_type,
+            contract_size=contract.size,
+            contract_sha256=contract.sha256,
+            contract_uploaded_at=at,
+        )
+    )
+    return {"rental_subsidy_policies": 1, "rental_subsidy_applications": 1}
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 async def main() -> None:

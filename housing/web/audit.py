@@ -70,3 +70,25 @@ async def record(
             changes=changed_fields(before, after),
         )
     )
+
+
+async def record_many(
+    viewer: Viewer, table: str, action: str, rows: list[tuple[int, Mapping[str, Any]]], batch: int = 1000
+) -> None:
+    """One entry per (row id, fields after) — for a run that writes many rows at once (a month's
+    payouts); inserted in batches, inside the run's transaction."""
+    at = datetime.now(UTC)
+    entries = [
+        AuditEntry(
+            at=at,
+            account_id=viewer.account_id,
+            username=viewer.username,
+            table_name=table,
+            row_id=row_id,
+            action=action,
+            changes=changed_fields(None, after),
+        )
+        for row_id, after in rows
+    ]
+    for start in range(0, len(entries), batch):
+        await AuditEntry.insert(*entries[start : start + batch])

@@ -375,6 +375,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ticket #{id} was not confirmed within 7 days of its resolution and has closed.",
     ),
     # --- end tickets feature ---
+    # rental subsidy (housing/subsidies)
+    "rental_policy_overlaps": (
+        "与补贴政策 #{id}（{valid_from} 至 {valid_to}）的有效期重叠：同一天只能有一条政策生效。"
+        "请先把旧政策的结束日期设在新政策开始之前。",
+        "Overlaps subsidy policy #{id} ({valid_from} to {valid_to}): only one policy may be in force on a "
+        "day. End the old policy before the new one starts.",
+    ),
+    "rental_policy_overlaps_any": (
+        "与另一条补贴政策的有效期重叠：同一天只能有一条政策生效。",
+        "Overlaps another subsidy policy: only one policy may be in force on a day.",
+    ),
+    "rental_policy_month_paid": (
+        "{month} 的补贴已经发放，已发放月份适用的政策不能更改或删除。"
+        "如需调整：把本政策的结束日期设在已发放月份之后，再新建一条政策。",
+        "The subsidy for {month} has been paid: the policy of a paid month cannot change or be deleted. "
+        "To change the terms, end this policy after the paid months and create a new policy.",
+    ),
+    "application_live": (
+        "您已有一份在办或已批准的租房补贴申请（#{id}），不能重复申请；如需重新申请，请先撤回原申请。",
+        "You already have an open or approved rental subsidy application (#{id}); withdraw it before applying again.",
+    ),
+    "application_live_any": (
+        "您已有一份在办或已批准的租房补贴申请，不能重复申请。",
+        "You already have an open or approved rental subsidy application.",
+    ),
+    "holds_dorm_bed": (
+        "您目前住在园区宿舍（有床位），不能申请租房补贴；搬出宿舍后再申请。",
+        "You hold a bed in a park dormitory and cannot apply for the rental subsidy; apply after moving out.",
+    ),
+    "lease_already_ended": (
+        "租约结束日期已过，不能为已结束的租约申请补贴。",
+        "The lease has already ended; an ended lease cannot be subsidised.",
+    ),
+    "application_not_submitted": (
+        "只有“已提交”的申请可以确认（当前状态：{status_zh}）。",
+        "Only a submitted application can be confirmed (it is {status}).",
+    ),
+    "application_needs_confirmation": (
+        "该申请尚未经员工所在企业的 HR 确认，不能批准。请先由 HR 确认。",
+        "The worker's HR has not confirmed this application yet; it cannot be approved before that.",
+    ),
+    "application_needs_contract": (
+        "该申请还没有上传租房合同，不能批准。请员工先上传合同。",
+        "No rental contract has been uploaded for this application; it cannot be approved before that.",
+    ),
+    "application_closed": (
+        "该申请已结束（当前状态：{status_zh}），不能再进行此操作。",
+        "This application is closed (it is {status}); this can no longer be done.",
+    ),
+    "no_contract": ("该申请还没有上传租房合同。", "No rental contract has been uploaded for this application."),
+    "multipart_only": (
+        "请用 multipart/form-data 上传，文件字段名为 {field}。",
+        "Upload as multipart/form-data with the file in the field {field}.",
+    ),
+    "upload_missing": ("缺少文件（字段名 {field}）。", "The file is missing (field {field})."),
+    "rental_month_not_ended": (
+        "{month} 尚未结束（按北京时间），要到 {pay_from} 才能发放该月补贴。",
+        "{month} has not ended yet (Asia/Shanghai time); its subsidy can be paid from {pay_from}.",
+    ),
 }
 
 

@@ -20,10 +20,15 @@ from housing.jobs.tables import Job
 from housing.leasing.tables import AllocationRun, BedAssignment, BedProposal, HeadcountRequest, Lease, Period
 from housing.register.accounts import create_account
 from housing.register.tables import Building, Firm, Role, Unit, Worker
+from housing.settings import Settings
+from housing.subsidies.tables import RentalSubsidyApplication, RentalSubsidyPayout, RentalSubsidyPolicy
+from housing.web import uploads
 from housing.web.db import engine, is_sqlite
 from housing.web.tables import LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
+
+
 def _tables_child_first() -> list[type[Table]]:
     """Every table of every app in piccolo_conf, children before their parents: a new
     feature's tables are emptied between tests without anyone having to list them here."""
@@ -31,6 +36,7 @@ def _tables_child_first() -> list[type[Table]]:
 
 
 TABLES_CHILD_FIRST = _tables_child_first()
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def resident_id(birth: date, order: int, region: str = "421002") -> str:
@@ -78,6 +84,12 @@ class Park:
     invoice1: int  # firm 1's issued rent invoice for 2020-01 (one line: lease1, a whole month)
     run1: int  # a failed allocation run of the open period (nothing for the runner to do)
     proposal1: int  # firm 1's bed proposal made before the park changed (confirming it is 409)
+    policy1: int  # rental subsidy: 50 % of the rent up to 300 CNY, 2020-01-01 … 2098-12-31 (2020-01 paid)
+    policy2: int  # a policy for 2100 only, nothing paid under it (deletable)
+    application_old: int  # worker1's, before it took a bed: approved with a contract, paid 2020-01, withdrawn
+    application1: int  # firm1_other's (firm 1): submitted, no contract yet
+    application2: int  # firm2_worker's (firm 2): confirmed by its HR, contract uploaded: ready to approve
+    payout1: int  # application_old's payment for 2020-01 (31 days, 300 CNY)
 
 
 async def empty_database() -> None:
@@ -267,6 +279,7 @@ async def _small_park() -> Park:
             created_at=now,
         )
     )
+    subsidy = await _subsidies(today, now, worker1, firm1, firm1_other, firm2_worker)
     return Park(
         b_any,
         b_female,
@@ -288,7 +301,107 @@ async def _small_park() -> Park:
         invoice1,
         run1,
         proposal1,
+        *subsidy,
     )
+
+
+async def _subsidies(
+    today: date, now: datetime, worker1: int, firm1: int, firm1_other: int, firm2_worker: int
+) -> tuple[int, ...]:
+    upload_dir = Settings.from_env().upload_dir
+    policy1 = await _insert(
+        RentalSubsidyPolicy(
+            name="2020 年起租房补贴",
+            share_percent=50,
+            cap_fen=30000,
+            valid_from=date(2020, 1, 1),
+            valid_to=date(2098, 12, 31),
+            created_at=now,
+        )
+    )
+    policy2 = await _insert(
+        RentalSubsidyPolicy(
+            name="2100 年租房补贴",
+            share_percent=60,
+            cap_fen=40000,
+            valid_from=date(2100, 1, 1),
+            valid_to=date(2100, 12, 31),
+            created_at=now,
+        )
+    )
+    old_contract = uploads.store(upload_dir, "contracts", PDF)
+    application_old = await _insert(
+        RentalSubsidyApplication(
+            worker_id=worker1,
+            address="荆州市沙市区江津路 12 号 2 栋 301",
+            landlord="黄女士",
+            monthly_rent_fen=80000,
+            lease_start=date(2019, 12, 1),
+            lease_end=date(2020, 12, 31),
+            status="withdrawn",
+            submitted_at=datetime(2019, 12, 20, 2, 0, tzinfo=UTC),
+            submitted_on=date(2019, 12, 20),
+            confirmed_at=datetime(2019, 12, 21, 2, 0, tzinfo=UTC),
+            confirmed_by="hr1",
+            decided_at=datetime(2019, 12, 22, 2, 0, tzinfo=UTC),
+            decided_by="staff",
+            withdrawn_on=date(2021, 1, 5),
+            contract_token=old_contract.token,
+            contract_media_type=old_contract.media_type,
+            contract_size=old_contract.size,
+            contract_sha256=old_contract.sha256,
+            contract_uploaded_at=datetime(2019, 12, 20, 2, 0, tzinfo=UTC),
+        )
+    )
+    application1 = await _insert(
+        RentalSubsidyApplication(
+            worker_id=firm1_other,
+            address="荆州市沙市区北京中路 88 号 3 栋 502",
+            landlord="周先生",
+            monthly_rent_fen=150000,
+            lease_start=today - timedelta(days=30),
+            lease_end=today + timedelta(days=335),
+            status="submitted",
+            submitted_at=now - timedelta(days=2),
+            submitted_on=today - timedelta(days=2),
+        )
+    )
+    contract = uploads.store(upload_dir, "contracts", PDF)
+    application2 = await _insert(
+        RentalSubsidyApplication(
+            worker_id=firm2_worker,
+            address="荆州市荆州区荆中路 6 号 1 栋 1201",
+            landlord="吴先生",
+            monthly_rent_fen=120000,
+            lease_start=today - timedelta(days=60),
+            lease_end=today + timedelta(days=300),
+            status="confirmed",
+            submitted_at=now - timedelta(days=10),
+            submitted_on=today - timedelta(days=10),
+            confirmed_at=now - timedelta(days=5),
+            confirmed_by="hr2",
+            contract_token=contract.token,
+            contract_media_type=contract.media_type,
+            contract_size=contract.size,
+            contract_sha256=contract.sha256,
+            contract_uploaded_at=now - timedelta(days=10),
+        )
+    )
+    payout1 = await _insert(
+        RentalSubsidyPayout(
+            application_id=application_old,
+            worker_id=worker1,
+            firm_id=firm1,
+            month="2020-01",
+            days=31,
+            days_in_month=31,
+            monthly_rent_fen=80000,
+            amount_fen=30000,
+            segments=[{"policy_id": policy1, "days": 31, "monthly_amount_fen": "30000"}],
+            paid_at=datetime(2020, 2, 1, 2, 0, tzinfo=UTC),
+        )
+    )
+    return policy1, policy2, application_old, application1, application2, payout1
 
 
 async def row_counts() -> dict[str, int]:

@@ -89,3 +89,52 @@ async def test_demo_park_lives_in_its_dorms_consistently(migrated) -> None:
     upcoming = await Period.select().where(Period.request_deadline >= date.today())
     assert len(upcoming) == 1
     assert await HeadcountRequest.count().where(HeadcountRequest.period_id == upcoming[0]["id"]) >= 12
+
+
+async def test_demo_park_has_worker2_on_the_rental_subsidy(migrated) -> None:
+    """`worker2`: a worker of firm 1 hired long before, renting off-site with no bed, approved
+    (with its contract) before last month began; last month pays it the full 300 CNY."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from housing.leasing.tables import BedAssignment
+    from housing.settings import Settings
+    from housing.subsidies.applications import CONTRACT_FOLDER
+    from housing.subsidies.payouts import run_month
+    from housing.subsidies.tables import RentalSubsidyApplication, RentalSubsidyPolicy
+    from housing.web import uploads
+    from housing.web.access import Viewer
+
+    await factories.empty_database()
+    demo = _demo_module()
+    await demo.load()
+    (policy,) = await RentalSubsidyPolicy.select()
+    assert (policy["share_percent"], policy["cap_fen"], policy["valid_to"]) == (50, 30000, None)
+
+    account = await Account.select(Account.role, Account.worker_id).where(Account.user_id.username == "worker2").first()
+    assert account is not None and account["role"] == "worker"
+    worker = await Worker.select().where(Worker.id == account["worker_id"]).first()
+    first_firm = (await Firm.select(Firm.id).order_by(Firm.id).first())["id"]
+    today = date.today()
+    assert worker["firm_id"] == first_firm and worker["housing_status"] == "off_site" and worker["active"]
+    assert worker["hired_on"] < today - timedelta(days=365)
+    assert not await BedAssignment.exists().where(BedAssignment.worker_id == worker["id"])
+
+    (application,) = await RentalSubsidyApplication.select().where(RentalSubsidyApplication.worker_id == worker["id"])
+    last_month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert application["status"] == "approved" and application["submitted_on"] < last_month_start
+    assert application["decided_at"] < datetime.combine(last_month_start, datetime.min.time(), tzinfo=UTC)
+    stored = uploads.path_of(Settings.from_env().upload_dir, CONTRACT_FOLDER, application["contract_token"])
+    assert stored.read_bytes().startswith(b"%PDF-") and application["contract_media_type"] == "application/pdf"
+
+    staff = await Account.select(Account.id, Account.user_id).where(Account.role == "staff").first()
+    viewer = Viewer(
+        account_id=staff["id"],
+        user_id=staff["user_id"],
+        username="staff",
+        role="staff",
+        firm_id=None,
+        worker_id=None,
+        now=datetime.now(UTC),
+    )
+    paid = await run_month(viewer, f"{last_month_start:%Y-%m}")
+    assert [(p.worker_id, p.amount_fen) for p in paid.created] == [(worker["id"], 30000)]

@@ -8,6 +8,7 @@ no roles: deny by default).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from housing.web.access import role_guard
-from tests.housing.factories import Park, credit_code, new_worker
+from tests.housing.factories import PDF, Park, credit_code, new_worker
 
 ROLES = ["anonymous", "staff", "hr1", "hr2", "worker1"]
 
@@ -27,7 +28,15 @@ EXEMPT = {
     "/admin": "Piccolo Admin has its own staff-only session login (see test_admin)",
 }
 
-Body = Callable[[Park, str], dict[str, Any] | bytes]
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart body instead of JSON: {field: (file name, bytes, content type)}."""
+
+    files: dict[str, tuple[str, bytes, str]]
+
+
+Body = Callable[[Park, str], dict[str, Any] | bytes | Upload]
 
 
 def _worker_body(park: Park, role: str) -> dict[str, Any]:
@@ -261,6 +270,95 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Park], str], Body | None, dict[str
         _s(401, 409, 403, 403, 403),  # run1 already failed
     ),
     ("GET", "/api/moves"): (lambda p: "/api/moves", None, REGISTER_READ),
+    # rental subsidy policies: staff set them, everyone logged in reads them
+    ("GET", "/api/subsidy-policies"): (lambda p: "/api/subsidy-policies", None, _s(401, 200, 200, 200, 200)),
+    ("GET", "/api/subsidy-policies/{policy_id:int}"): (
+        lambda p: f"/api/subsidy-policies/{p.policy1}",
+        None,
+        _s(401, 200, 200, 200, 200),
+    ),
+    ("POST", "/api/subsidy-policies"): (
+        lambda p: "/api/subsidy-policies",
+        lambda p, role: {
+            "name": "2099 年租房补贴",
+            "share_percent": 50,
+            "cap_fen": 30000,
+            "valid_from": "2099-01-01",
+            "valid_to": "2099-12-31",
+        },
+        _s(401, 201, 403, 403, 403),
+    ),
+    ("PATCH", "/api/subsidy-policies/{policy_id:int}"): (
+        lambda p: f"/api/subsidy-policies/{p.policy1}",
+        lambda p, role: {"name": "园区租房补贴"},
+        STAFF_ONLY_WRITE,
+    ),
+    ("DELETE", "/api/subsidy-policies/{policy_id:int}"): (
+        lambda p: f"/api/subsidy-policies/{p.policy2}",
+        None,
+        _s(401, 204, 403, 403, 403),
+    ),
+    # rental subsidy applications: a worker applies for itself (worker1 holds a bed: 409) and
+    # uploads its contract; HR confirms its own firm's; staff approve or reject; others' answer 404
+    ("GET", "/api/subsidy-applications"): (lambda p: "/api/subsidy-applications", None, _s(401, 200, 200, 200, 200)),
+    ("GET", "/api/subsidy-applications/{application_id:int}"): (
+        lambda p: f"/api/subsidy-applications/{p.application1}",
+        None,
+        _s(401, 200, 200, 404, 404),
+    ),
+    ("POST", "/api/subsidy-applications"): (
+        lambda p: "/api/subsidy-applications",
+        lambda p, role: {
+            "address": "荆州市沙市区红门路 5 号",
+            "landlord": "郑先生",
+            "monthly_rent_fen": 100000,
+            "lease_start": "2026-01-01",
+            "lease_end": "2099-12-31",
+        },
+        _s(401, 403, 403, 403, 409),
+    ),
+    ("POST", "/api/subsidy-applications/{application_id:int}/contract"): (
+        lambda p: f"/api/subsidy-applications/{p.application1}/contract",
+        lambda p, role: Upload({"contract": ("contract.pdf", PDF, "application/pdf")}),
+        _s(401, 403, 403, 403, 404),
+    ),
+    ("GET", "/api/subsidy-applications/{application_id:int}/contract"): (
+        lambda p: f"/api/subsidy-applications/{p.application_old}/contract",
+        None,
+        _s(401, 200, 200, 404, 200),
+    ),
+    ("POST", "/api/subsidy-applications/{application_id:int}/confirm"): (
+        lambda p: f"/api/subsidy-applications/{p.application1}/confirm",
+        None,
+        _s(401, 403, 200, 404, 403),
+    ),
+    ("POST", "/api/subsidy-applications/{application_id:int}/approve"): (
+        lambda p: f"/api/subsidy-applications/{p.application2}/approve",
+        None,
+        _s(401, 200, 403, 403, 403),
+    ),
+    ("POST", "/api/subsidy-applications/{application_id:int}/reject"): (
+        lambda p: f"/api/subsidy-applications/{p.application1}/reject",
+        lambda p, role: {"reason": "合同上的承租人不是本人"},
+        _s(401, 200, 403, 403, 403),
+    ),
+    ("POST", "/api/subsidy-applications/{application_id:int}/withdraw"): (
+        lambda p: f"/api/subsidy-applications/{p.application1}/withdraw",
+        None,
+        _s(401, 403, 403, 403, 404),
+    ),
+    # rental subsidy payouts: staff pay an ended month and export it; HR reads its firm's, a worker its own
+    ("GET", "/api/subsidy-payouts"): (lambda p: "/api/subsidy-payouts", None, _s(401, 200, 200, 200, 200)),
+    ("GET", "/api/subsidy-payouts/export"): (
+        lambda p: "/api/subsidy-payouts/export?month=2020-01",
+        None,
+        STAFF_ONLY_READ,
+    ),
+    ("POST", "/api/subsidy-payouts/run"): (
+        lambda p: "/api/subsidy-payouts/run",
+        lambda p, role: {"month": "2020-02"},
+        _s(401, 200, 403, 403, 403),
+    ),
     # the audit trail: staff only
     ("GET", "/api/audit"): (lambda p: "/api/audit?table=worker", None, STAFF_ONLY_READ),
     # buildings: staff keeps the register, HR reads it
@@ -641,7 +739,9 @@ async def test_role_gets_expected_status(api: Any, role: str, route: tuple[str, 
     page = not path.startswith("/api")
     if body_of is not None:
         body = body_of(api.park, role)
-        if isinstance(body, bytes):  # an uploaded file (the Excel imports)
+        if isinstance(body, Upload):  # a multipart upload with its own field names (contracts)
+            kwargs["files"] = body.files
+        elif isinstance(body, bytes):  # an uploaded file (the Excel imports)
             kwargs["files"] = {"file": ("upload.xlsx", body)}
         else:
             kwargs.update(body if page else {"json": body})  # pages take forms

@@ -114,3 +114,17 @@ async def test_messages_are_chinese_first_and_english_on_request(api) -> None:
     assert en["errors"][0]["message"] == "Expected `int`, got `str`"
     missing: Any = (await api.get("staff", "/api/workers/999999")).json()
     assert "未找到该记录" in missing["detail"]
+
+
+def test_no_message_key_is_defined_twice() -> None:
+    """A key written twice in the catalogue silently keeps only the later text (two features
+    reaching for the same name, e.g. `month_not_ended`): each key once."""
+    tree = ast.parse(Path("housing/web/i18n.py").read_text(encoding="utf-8"))
+    catalogue = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "MESSAGES"
+    )
+    assert isinstance(catalogue, ast.Dict)
+    keys = [k.value for k in catalogue.keys if isinstance(k, ast.Constant)]
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []
