@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,7 +64,7 @@ WITH viewer AS (
 total AS (SELECT count(*) AS n FROM worker WHERE firm_id = (SELECT firm_id FROM viewer)),
 page AS (
     SELECT w.id, w.firm_id, f.name AS firm_name, w.name, w.gender, w.id_number, w.mobile,
-           w.employee_no, w.shift, w.housing_status, w.active, w.created_at
+           w.employee_no, w.shift, w.housing_status, w.active, w.created_at, w.hired_on, w.left_on
     FROM worker w JOIN firm f ON f.id = w.firm_id
     WHERE w.firm_id = (SELECT firm_id FROM viewer)
     ORDER BY w.id LIMIT $3 OFFSET $4
@@ -128,6 +128,8 @@ WORKER_COLUMNS = (
     "housing_status",
     "active",
     "created_at",
+    "hired_on",
+    "left_on",
 )
 MAX_LIMIT = 500
 
@@ -249,6 +251,7 @@ async def me(request: Request[Any, Any, Any]) -> Response[bytes]:
             "firm_name": firm_name,
             "worker_id": worker_id,
             "worker_name": worker_name,
+            "canteen_id": None,  # only a canteen terminal has one
         }
     )
 
@@ -273,6 +276,9 @@ async def workers(request: Request[Any, Any, Any], limit: int = 50, offset: int 
         item["id_number"] = mask_resident_id(item["id_number"])
         item["active"] = bool(item["active"])
         item["created_at"] = timestamptz(item["created_at"])
+        for day in ("hired_on", "left_on"):
+            if isinstance(item[day], str):
+                item[day] = date.fromisoformat(item[day])
         items.append(item)
     return json_response({"items": items, "limit": limit, "offset": offset, "total": rows[0][1]})
 
