@@ -26,6 +26,7 @@ from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
 from housing.register.tables import Role, Unit, Worker
 from housing.register.workers import WORKERS, WorkerCreate, WorkerPatch, search
+from housing.subsidies import applications as subsidy_applications
 from housing.web import resource
 from housing.web.access import Viewer, allow, viewer_of
 from housing.web.clock import park_day
@@ -395,3 +396,45 @@ ROUTES = [
     proposal,
     confirm_proposal,
 ]
+
+
+# --- pages-money feature: the firm's rental subsidy applications (HR confirms) ---
+
+SUBSIDY_DONE = {"confirmed": "subsidy_confirmed_notice"}
+
+
+async def _subsidies(request: Request[Any, Any, Any], problem: Messages | None = None) -> Template:
+    viewer = viewer_of(request)
+    found = (await resource.list_page(subsidy_applications.APPLICATIONS, viewer, ALL)).items
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "hr_subsidies.html",
+        status_code=problem.status_code if problem else 200,
+        applications=sorted(found, key=lambda a: a.id, reverse=True),
+        problem=problem,
+        notice=translator(lang_of(request))(SUBSIDY_DONE[done]) if done in SUBSIDY_DONE else "",
+    )
+
+
+@get("/hr/subsidies", opt=allow(HR), include_in_schema=False)
+async def subsidies(request: Request[Any, Any, Any], done: Done = None) -> Template:
+    """The firm's workers' applications (tenancy is the API's scope), a submitted one to confirm."""
+    return await _subsidies(request)
+
+
+@post("/hr/subsidies/{application_id:int}/confirm", opt=allow(HR), include_in_schema=False, status_code=303)
+async def confirm_subsidy(request: Request[Any, Any, Any], application_id: PathId) -> Any:
+    """The API's `confirm`; another firm's application is its 404, a late click its 409's words."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    try:
+        await subsidy_applications.confirm(viewer, application_id)
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _subsidies(request, messages(problem, lang))
+    return see_other("/hr/subsidies?done=confirmed")
+
+
+ROUTES += [subsidies, confirm_subsidy]
+# --- end pages-money feature ---

@@ -20,6 +20,7 @@ def pages_router() -> Router:
             worker.my_room,
             *hr.ROUTES,
             *staff.ROUTES,
+            *worker.ROUTES,  # pages-money feature: the worker's rental subsidy
         ],
         guards=[role_guard],
         exception_handlers=page_exception_handlers(),

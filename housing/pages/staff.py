@@ -8,7 +8,7 @@ apply_run), `housing.leasing.occupancy` (occupancy_on), `housing.billing.rent_in
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,7 +17,9 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 from markupsafe import Markup
 
+from canteen import settlement
 from housing.audit.entries import ENTRIES, day_range
+from housing.billing.money import MONTH_PATTERN
 from housing.billing.rent_invoices import INVOICES, totals_by_month
 from housing.excel.controllers import uploaded
 from housing.excel.imports import ImportReport, import_register
@@ -41,6 +43,9 @@ from housing.pages.hr import current_period
 from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
 from housing.register.firms import FIRMS
+from housing.subsidies import applications as subsidy_applications
+from housing.subsidies import payouts as subsidy_payouts
+from housing.subsidies.tables import RentalSubsidyApplication as SubsidyApplication
 from housing.web import resource
 from housing.web.access import STAFF, allow, viewer_of
 from housing.web.clock import park_day
@@ -327,3 +332,115 @@ ROUTES = [
     register_page,
     register_import,
 ]
+
+
+# --- pages-money feature: rental subsidy decisions, payout runs and the canteen settlement ---
+
+MonthParam = Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN)]
+Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
+Amount = Annotated[int | None, QueryParameter(ge=0, le=10**15)]
+SUBSIDY_PAGE = "/staff/subsidies"
+
+
+def _last_month(viewer_now: Any) -> str:
+    first = park_day(viewer_now).replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+async def _staff_subsidies(
+    request: Request[Any, Any, Any], problem: Messages | None = None, run_problem: Messages | None = None
+) -> Template:
+    viewer = viewer_of(request)
+    undecided = [SubsidyApplication.status.is_in(["submitted", "confirmed"])]
+    found = (await resource.list_page(subsidy_applications.APPLICATIONS, viewer, Page(200, 0), undecided)).items
+    q = request.query_params
+    t = translator(lang_of(request))
+    said = ""
+    if q.get("done") in ("approved", "rejected"):
+        said = t("subsidy_decided_notice")
+    elif q.get("done") == "payouts":
+        paid = f"{int(q.get('fen', '0')) / 100:.2f}"
+        said = t("payouts_run_notice", month=q.get("month", ""), n=q.get("n", "0"), yuan=paid)
+    elif q.get("done") == "settled":
+        said = t("settlement_run_notice", month=q.get("month", ""), n=q.get("n", "0"))
+    bad = problem or run_problem
+    return render(
+        request,
+        "staff_subsidies.html",
+        status_code=bad.status_code if bad else 200,
+        applications=sorted(found, key=lambda a: a.id),
+        problem=problem,
+        run_problem=run_problem,
+        notice=said,
+        month=q.get("month") or _last_month(viewer.now),
+    )
+
+
+@get(SUBSIDY_PAGE, opt=allow(STAFF), include_in_schema=False)
+async def subsidies(
+    request: Request[Any, Any, Any], done: Done = None, month: MonthParam = None, n: Amount = None, fen: Amount = None
+) -> Template:
+    """Applications to decide, the month's payout run and canteen settlement, and their sheets."""
+    return await _staff_subsidies(request)
+
+
+async def _decide(request: Request[Any, Any, Any], action: Any, done: str) -> Any:
+    lang = lang_of(request)
+    try:
+        await action()
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _staff_subsidies(request, messages(problem, lang))
+    return see_other(f"{SUBSIDY_PAGE}?done={done}")
+
+
+@post(SUBSIDY_PAGE + "/{application_id:int}/approve", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def approve_subsidy(request: Request[Any, Any, Any], application_id: PathId) -> Any:
+    """The API's `approve` (it needs HR's confirmation and the contract, and says so)."""
+    viewer = viewer_of(request)
+    return await _decide(request, lambda: subsidy_applications.approve(viewer, application_id), "approved")
+
+
+@post(SUBSIDY_PAGE + "/{application_id:int}/reject", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def reject_subsidy(request: Request[Any, Any, Any], application_id: PathId) -> Any:
+    """The API's `reject` with the reason its struct allows (a blank one is refused by name)."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+
+    async def act() -> Any:
+        sent = decode({"reason": form.get("reason") or " "}, subsidy_applications.RejectRequest, lang)
+        return await subsidy_applications.reject(viewer, application_id, sent.reason)
+
+    return await _decide(request, act, "rejected")
+
+
+@post(SUBSIDY_PAGE + "/payouts", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def run_payouts(request: Request[Any, Any, Any]) -> Any:
+    """The API's monthly payout run: idempotent, a month not over yet is refused by name."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        month = decode(form, subsidy_payouts.RunRequest, lang).month
+        result = await subsidy_payouts.run_month(viewer, month)
+    except Problem as problem:
+        return await _staff_subsidies(request, run_problem=messages(problem, lang))
+    n, fen = len(result.created), result.total_fen
+    return see_other(f"{SUBSIDY_PAGE}?done=payouts&month={month}&n={n}&fen={fen}")
+
+
+@post(SUBSIDY_PAGE + "/canteen", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def run_settlement(request: Request[Any, Any, Any]) -> Any:
+    """The canteen's monthly settlement (once a month; a second run shows the first)."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        month = decode(form, settlement.RunRequest, lang).month
+        result = await settlement.run_month(viewer, month)
+    except Problem as problem:
+        return await _staff_subsidies(request, run_problem=messages(problem, lang))
+    return see_other(f"{SUBSIDY_PAGE}?done=settled&month={month}&n={result.settlement.meals}")
+
+
+ROUTES += [subsidies, approve_subsidy, reject_subsidy, run_payouts, run_settlement]
+# --- end pages-money feature ---

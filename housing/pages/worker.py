@@ -3,15 +3,26 @@ I still have to make. The bed comes from the query behind `GET /api/me/bed`."""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
-from litestar import Request, get
+from litestar import Request, get, post
+from litestar.params import QueryParameter
 from litestar.response import Template
 
+from canteen import meal_records
+from canteen.tables import MealRecord
 from housing.leasing.occupancy import bed_of
-from housing.pages.layout import render
+from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.layout import lang_of, render, see_other
+from housing.pages.texts import translator
+from housing.subsidies import applications, payouts
+from housing.subsidies.tables import LIVE_STATUSES
+from housing.web import resource
 from housing.web.access import WORKER, allow, viewer_of
 from housing.web.clock import park_day
+from housing.web.problems import Problem, invalid
+from housing.web.resource import Page, PathId
 
 
 @get("/my", opt=allow(WORKER), include_in_schema=False)
@@ -19,3 +30,111 @@ async def my_room(request: Request[Any, Any, Any]) -> Template:
     viewer = viewer_of(request)
     bed = await bed_of(viewer.worker_id, park_day(viewer.now))
     return render(request, "worker.html", bed=bed, move=bed.pending_move if bed else None)
+
+
+# --- pages-money feature: the worker's rental subsidy and this month's meals ---
+
+SUBSIDY_NOTICES = {
+    "applied": "subsidy_applied",
+    "contract": "contract_uploaded",
+    "withdrawn": "subsidy_withdrawn_notice",
+}
+Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
+
+
+def rent_fen_of(form: dict[str, str]) -> dict[str, str]:
+    """The form's rent in yuan (`1500` or `1500.50`) as the API's `monthly_rent_fen`; the
+    struct's own limits then judge the amount. More than two decimals is refused by name."""
+    sent = {k: v for k, v in form.items() if k != "monthly_rent_yuan"}
+    yuan = form.get("monthly_rent_yuan", "")
+    if yuan:
+        try:
+            exact = Decimal(yuan) * 100
+        except InvalidOperation:
+            raise invalid("monthly_rent_yuan", "unusable_value") from None
+        if not exact.is_finite() or exact != exact.to_integral_value():
+            raise invalid("monthly_rent_yuan", "excel_yuan_precision")
+        sent["monthly_rent_fen"] = str(int(exact))
+    return sent
+
+
+async def _subsidy(
+    request: Request[Any, Any, Any],
+    problem: Messages | None = None,
+    form: dict[str, str] | None = None,
+    contract_problem: Messages | None = None,
+) -> Template:
+    viewer = viewer_of(request)
+    mine = (await resource.list_page(applications.APPLICATIONS, viewer, Page(20, 0))).items
+    mine.sort(key=lambda a: a.id, reverse=True)
+    live = next((a for a in mine if a.status in LIVE_STATUSES), None)
+    paid = (await resource.list_page(payouts.PAYOUTS, viewer, Page(24, 0))).items
+    month = park_day(viewer.now).strftime("%Y-%m")
+    meals = (await resource.list_page(meal_records.RECORDS, viewer, Page(500, 0), [MealRecord.month == month])).items
+    done = request.query_params.get("done")
+    said = translator(lang_of(request))(SUBSIDY_NOTICES[done]) if done in SUBSIDY_NOTICES else ""
+    bad = problem or contract_problem
+    return render(
+        request,
+        "worker_subsidy.html",
+        status_code=bad.status_code if bad else 200,
+        applications=mine,
+        live=live,
+        payouts=sorted(paid, key=lambda p: p.month, reverse=True),
+        month=month,
+        meal_count=len(meals),
+        meal_subsidy_fen=sum(m.subsidy_fen for m in meals),
+        problem=problem,
+        contract_problem=contract_problem,
+        form=form or {},
+        notice=said,
+    )
+
+
+@get("/my/subsidy", opt=allow(WORKER), include_in_schema=False)
+async def my_subsidy(request: Request[Any, Any, Any], done: Done = None) -> Template:
+    """My rental subsidy (application, state, payments), the form to apply, and this month's meals."""
+    return await _subsidy(request)
+
+
+@post("/my/subsidy", opt=allow(WORKER), include_in_schema=False, status_code=303)
+async def apply_for_subsidy(request: Request[Any, Any, Any]) -> Any:
+    """Apply through the API's `apply` (its struct, its bed and one-live-application rules)."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        body = decode(rent_fen_of(form), applications.ApplicationCreate, lang)
+        await applications.apply(viewer, body)
+    except Problem as problem:
+        return await _subsidy(request, messages(problem, lang), form)
+    return see_other("/my/subsidy?done=applied")
+
+
+@post("/my/subsidy/{application_id:int}/contract", opt=allow(WORKER), include_in_schema=False, status_code=303)
+async def send_contract(request: Request[Any, Any, Any], application_id: PathId) -> Any:
+    """The contract (multipart field `contract`) through the API's type-by-content upload."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    try:
+        data = await applications.read_upload(request, applications.CONTRACT_FIELD)
+        await applications.upload_contract(viewer, request.app.state.settings, application_id, data)
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _subsidy(request, contract_problem=messages(problem, lang))
+    return see_other("/my/subsidy?done=contract")
+
+
+@post("/my/subsidy/{application_id:int}/withdraw", opt=allow(WORKER), include_in_schema=False, status_code=303)
+async def withdraw_subsidy(request: Request[Any, Any, Any], application_id: PathId) -> Any:
+    viewer, lang = viewer_of(request), lang_of(request)
+    try:
+        await applications.withdraw(viewer, application_id)
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _subsidy(request, messages(problem, lang))
+    return see_other("/my/subsidy?done=withdrawn")
+
+
+ROUTES = [my_subsidy, apply_for_subsidy, send_contract, withdraw_subsidy]
+# --- end pages-money feature ---

@@ -706,6 +706,44 @@ MATRIX.update(
     }
 )
 # --- end staff console: register import and trade-off curve ---
+# --- pages-money feature: rental subsidy and canteen pages ---
+WORKER_PAGE = _s(302, 403, 403, 403, 200)
+MATRIX.update(
+    {
+        ("GET", "/my/subsidy"): (lambda p: "/my/subsidy", None, WORKER_PAGE),
+        ("POST", "/my/subsidy"): (lambda p: "/my/subsidy", _form, NO_CSRF),
+        ("POST", "/my/subsidy/{application_id:int}/contract"): (
+            lambda p: f"/my/subsidy/{p.application1}/contract",
+            _form,
+            NO_CSRF,
+        ),
+        ("POST", "/my/subsidy/{application_id:int}/withdraw"): (
+            lambda p: f"/my/subsidy/{p.application1}/withdraw",
+            _form,
+            NO_CSRF,
+        ),
+        ("GET", "/hr/subsidies"): (lambda p: "/hr/subsidies", None, HR_PAGE),
+        ("POST", "/hr/subsidies/{application_id:int}/confirm"): (
+            lambda p: f"/hr/subsidies/{p.application1}/confirm",
+            _form,
+            NO_CSRF,
+        ),
+        ("GET", "/staff/subsidies"): (lambda p: "/staff/subsidies", None, STAFF_PAGE),
+        ("POST", "/staff/subsidies/{application_id:int}/approve"): (
+            lambda p: f"/staff/subsidies/{p.application2}/approve",
+            _form,
+            NO_CSRF,
+        ),
+        ("POST", "/staff/subsidies/{application_id:int}/reject"): (
+            lambda p: f"/staff/subsidies/{p.application1}/reject",
+            _form,
+            NO_CSRF,
+        ),
+        ("POST", "/staff/subsidies/payouts"): (lambda p: "/staff/subsidies/payouts", _form, NO_CSRF),
+        ("POST", "/staff/subsidies/canteen"): (lambda p: "/staff/subsidies/canteen", _form, NO_CSRF),
+    }
+)
+# --- end pages-money feature ---
 
 
 def _app_routes() -> set[tuple[str, str]]:
