@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from housing.pages import hr, login, staff, worker
+from housing.pages import tickets as ticket_pages  # service-ticket pages
 from housing.pages.layout import page_exception_handlers
 from housing.web.access import role_guard
 
@@ -20,6 +21,7 @@ def pages_router() -> Router:
             worker.my_room,
             *hr.ROUTES,
             *staff.ROUTES,
+            *ticket_pages.ROUTES,  # service-ticket pages
         ],
         guards=[role_guard],
         exception_handlers=page_exception_handlers(),
