@@ -9,11 +9,11 @@ shows the API's 409 message, another firm's ticket is the 404 page.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Template
 
@@ -142,6 +142,8 @@ async def ticket_step(request: Request[Any, Any, Any], ticket_id: PathId, action
     viewer, lang = viewer_of(request), lang_of(request)
     if action not in ACTIONS:
         raise not_found()
+    if action in STAFF_STEPS and viewer.role != "staff":
+        raise PermissionDeniedException("role not allowed")  # the API's routes for these steps are staff-only
     form = await form_of(request)
     step = getattr(service, f"{action}_ticket")
     try:
@@ -173,7 +175,7 @@ async def staff_board(request: Request[Any, Any, Any], month: Month = None) -> T
         label = t("category_" + s.category)
         items.append((f"{label} · {t('received')}", s.received, str(s.received)))
         items.append((f"{label} · {t('closed_n')}", s.closed, str(s.closed)))
-    week = (local_now - timedelta(days=0)).strftime("%G-W%V")
+    week = local_now.strftime("%G-W%V")  # this ISO week, as the weekly export names it
     return render(
         request,
         "tickets_board.html",
