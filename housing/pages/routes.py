@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from housing.pages import hr, login, staff, worker
+from housing.pages import tickets as ticket_pages  # service-ticket pages
 from housing.pages.layout import page_exception_handlers
 from housing.web.access import role_guard
 
@@ -21,6 +22,7 @@ def pages_router() -> Router:
             *hr.ROUTES,
             *staff.ROUTES,
             *worker.ROUTES,  # pages-money feature: the worker's rental subsidy
+            *ticket_pages.ROUTES,  # service-ticket pages
         ],
         guards=[role_guard],
         exception_handlers=page_exception_handlers(),

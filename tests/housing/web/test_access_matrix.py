@@ -800,3 +800,28 @@ async def test_a_route_without_declared_roles_is_refused() -> None:
     app = Litestar(route_handlers=[Router("/api", route_handlers=[forgot], guards=[role_guard])])
     async with AsyncTestClient(app=app) as client:
         assert (await client.get("/api/forgot")).status_code == 403
+# --- service-ticket pages ---
+MATRIX.update(
+    {
+        ("GET", "/tickets"): (lambda p: "/tickets", None, _s(302, 200, 200, 200, 200)),
+        ("POST", "/tickets"): (lambda p: "/tickets", _form, NO_CSRF),
+        ("GET", "/tickets/{ticket_id:int}"): (
+            lambda p: f"/tickets/{p.tickets.new}",
+            None,
+            _s(302, 200, 200, 404, 200),
+        ),
+        ("POST", "/tickets/{ticket_id:int}/{action:str}"): (
+            lambda p: f"/tickets/{p.tickets.new}/sort",
+            _form,
+            NO_CSRF,
+        ),
+        ("GET", "/staff/tickets"): (lambda p: "/staff/tickets", None, STAFF_PAGE),
+        ("GET", "/inbox"): (lambda p: "/inbox", None, _s(302, 200, 200, 200, 200)),
+        ("POST", "/inbox/{notification_id:int}/read"): (
+            lambda p: f"/inbox/{p.tickets.notice_hr1}/read",
+            _form,
+            NO_CSRF,
+        ),
+    }
+)
+# --- end service-ticket pages ---

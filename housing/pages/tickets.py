@@ -1,0 +1,221 @@
+"""The service-ticket pages (issue 12): report a problem and follow it (`/tickets`), one ticket
+with its ledger and the steps the viewer may take (`/tickets/{id}`), the staff board with the
+month's report (`/staff/tickets`) and the inbox (`/inbox`).
+
+Every read and write goes through the API's own service functions in `housing.tickets`, so who
+sees what (tenancy in the query) and which step is legal stay the API's rules: a refused step
+shows the API's 409 message, another firm's ticket is the 404 page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import PathParameter, QueryParameter
+from litestar.response import Template
+
+from housing.pages.charts import bars
+from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.layout import lang_of, render, see_other
+from housing.pages.texts import translator
+from housing.register.tables import Role
+from housing.tickets import tickets as service
+from housing.tickets.notifications import INBOX, unread_count
+from housing.tickets.reports import month_report
+from housing.tickets.tables import Notification
+from housing.web import resource
+from housing.web.access import EVERYONE, Viewer, allow, viewer_of
+from housing.web.clock import PARK_TZ
+from housing.web.db import write_transaction
+from housing.web.problems import Problem, not_found
+from housing.web.resource import Page, PathId
+
+STAFF = frozenset({Role.staff.value})
+LIST = Page(limit=200, offset=0)
+Month = Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
+Action = Annotated[str, PathParameter(max_length=20)]
+NOTICES = {"reported": "ticket_reported", "step": "ticket_step_done", "read": "notice_marked_read"}
+# What a step's form sends → the API's request struct, and who may see the step's form.
+ACTIONS: dict[str, type[msgspec.Struct]] = {
+    "sort": service.SortRequest,
+    "assign": service.AssignRequest,
+    "start": service.NoteRequest,
+    "resolve": service.ResolveRequest,
+    "close": service.CloseRequest,
+    "reopen": service.NoteRequest,
+}
+STAFF_STEPS = {"sort": ("new", "sorted"), "assign": ("sorted", "assigned", "in_progress")}
+STAFF_STEPS |= {"start": ("assigned",), "resolve": ("in_progress",)}
+
+
+def _notice(request: Request[Any, Any, Any]) -> str:
+    done = request.query_params.get("done")
+    return translator(lang_of(request))(NOTICES[done]) if done in NOTICES else ""
+
+
+def steps_for(viewer: Viewer, ticket: service.TicketOut) -> list[str]:
+    """The step forms to show: only a hint — the service functions decide, and refuse with 409/403."""
+    shown = [step for step, states in STAFF_STEPS.items() if viewer.role == "staff" and ticket.state in states]
+    if ticket.reporter_account_id == viewer.account_id and ticket.state == "resolved":
+        shown += ["close", "reopen"]
+    return shown
+
+
+def _form_values(action: str, form: dict[str, str]) -> dict[str, str]:
+    """The form's text as the API's JSON would say it: a checkbox is a bool, a park wall-clock
+    time (`datetime-local`) gets the park's offset."""
+    values = dict(form)
+    if action == "assign":
+        values["reassign"] = "true" if form.get("reassign") else "false"
+    due = values.get("due_at", "")
+    if due and len(due) == 16:  # YYYY-MM-DDTHH:MM, as the browser sends it
+        values["due_at"] = due + ":00+08:00"
+    return values
+
+
+# --- report and follow ---
+
+
+async def _list(request: Request[Any, Any, Any], problem: Messages | None = None, form: Any = None) -> Template:
+    viewer = viewer_of(request)
+    found = await resource.list_page(service.TICKETS, viewer, LIST)
+    return render(
+        request,
+        "tickets_list.html",
+        status_code=problem.status_code if problem else 200,
+        tickets=sorted(found.items, key=lambda t: t.id, reverse=True),
+        problem=problem,
+        form=form or {},
+        notice=_notice(request),
+        unread=await unread_count(viewer.account_id),
+    )
+
+
+@get("/tickets", opt=allow(EVERYONE), include_in_schema=False)
+async def tickets_page(request: Request[Any, Any, Any], done: Done = None) -> Template:
+    """My tickets (worker), my firm's (HR), all (staff), with the report form."""
+    return await _list(request)
+
+
+@post("/tickets", opt=allow(EVERYONE), include_in_schema=False, status_code=303)
+async def report_ticket(request: Request[Any, Any, Any]) -> Any:
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        ticket = await service.report(viewer, decode(form, service.TicketCreate, lang))
+    except Problem as problem:
+        return await _list(request, messages(problem, lang), form)
+    return see_other(f"/tickets/{ticket.id}?done=reported")
+
+
+async def _detail(
+    request: Request[Any, Any, Any], ticket_id: int, problem: Messages | None = None, action: str = ""
+) -> Template:
+    viewer = viewer_of(request)
+    ticket = await service.ticket_detail(viewer, ticket_id)
+    return render(
+        request,
+        "tickets_detail.html",
+        status_code=problem.status_code if problem else 200,
+        ticket=ticket,
+        steps=steps_for(viewer, ticket),
+        problem=problem,
+        failed=action,
+        notice=_notice(request),
+        local=lambda moment: moment.astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+@get("/tickets/{ticket_id:int}", opt=allow(EVERYONE), include_in_schema=False)
+async def ticket_page(request: Request[Any, Any, Any], ticket_id: PathId, done: Done = None) -> Template:
+    return await _detail(request, ticket_id)
+
+
+@post("/tickets/{ticket_id:int}/{action:str}", opt=allow(EVERYONE), include_in_schema=False, status_code=303)
+async def ticket_step(request: Request[Any, Any, Any], ticket_id: PathId, action: Action) -> Any:
+    """One step of the loop through the API's function for it (sort, assign, start, resolve,
+    close, reopen); a refusal is the ticket page with the API's message."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    if action not in ACTIONS:
+        raise not_found()
+    if action in STAFF_STEPS and viewer.role != "staff":
+        raise PermissionDeniedException("role not allowed")  # the API's routes for these steps are staff-only
+    form = await form_of(request)
+    step = getattr(service, f"{action}_ticket")
+    try:
+        await step(viewer, ticket_id, decode(_form_values(action, form), ACTIONS[action], lang))
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _detail(request, ticket_id, messages(problem, lang), action)
+    return see_other(f"/tickets/{ticket_id}?done=step")
+
+
+# --- the staff board ---
+
+
+@get("/staff/tickets", opt=allow(STAFF), include_in_schema=False)
+async def staff_board(request: Request[Any, Any, Any], month: Month = None) -> Template:
+    """New, due soon and overdue (the API's board filters), and the month's report with a bar
+    chart of received and closed per category."""
+    viewer, t = viewer_of(request), translator(lang_of(request))
+    lists = {}
+    for name, (state, due) in {"new": ("new", None), "soon": (None, "soon"), "overdue": (None, "overdue")}.items():
+        filters = service.board_filters(viewer, state, None, due, None, None)
+        lists[name] = (await resource.list_page(service.TICKETS, viewer, LIST, filters)).items
+    local_now = viewer.now.astimezone(PARK_TZ)
+    chosen = month or local_now.strftime("%Y-%m")
+    report = await month_report(chosen, viewer.now)
+    items: list[tuple[str, float, str]] = []
+    for s in report.categories:
+        label = t("category_" + s.category)
+        items.append((f"{label} · {t('received')}", s.received, str(s.received)))
+        items.append((f"{label} · {t('closed_n')}", s.closed, str(s.closed)))
+    week = local_now.strftime("%G-W%V")  # this ISO week, as the weekly export names it
+    return render(
+        request,
+        "tickets_board.html",
+        lists=lists,
+        report=report,
+        month=chosen,
+        chart=bars(t("tickets_chart"), items),
+        week=week,
+        pct=lambda rate: "–" if rate is None else f"{rate * 100:.0f}%",
+    )
+
+
+# --- the inbox ---
+
+
+@get("/inbox", opt=allow(EVERYONE), include_in_schema=False)
+async def inbox(request: Request[Any, Any, Any], done: Done = None) -> Template:
+    viewer = viewer_of(request)
+    found = await resource.list_page(INBOX, viewer, LIST)
+    return render(
+        request,
+        "tickets_inbox.html",
+        notes=sorted(found.items, key=lambda n: n.id, reverse=True),
+        unread=await unread_count(viewer.account_id),
+        notice=_notice(request),
+    )
+
+
+@post("/inbox/{notification_id:int}/read", opt=allow(EVERYONE), include_in_schema=False, status_code=303)
+async def mark_read(request: Request[Any, Any, Any], notification_id: PathId) -> Any:
+    """Mark one of my messages read, as `POST /api/notifications/{id}/read` does (own inbox only:
+    another's message is the 404 page)."""
+    viewer = viewer_of(request)
+    async with write_transaction():
+        row = await resource.fetch_row(INBOX, viewer, notification_id)
+        if row["read_at"] is None:
+            await Notification.update({Notification.read_at: viewer.now}).where(
+                (Notification.id == notification_id) & (Notification.account_id == viewer.account_id)
+            )
+    return see_other("/inbox?done=read")
+
+
+ROUTES = [tickets_page, report_ticket, ticket_page, ticket_step, staff_board, inbox, mark_read]
