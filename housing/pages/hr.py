@@ -4,7 +4,9 @@ functions, so tenancy (HR sees and changes only its own firm) is the API's own."
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -12,6 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from canteen import settlement as canteen_settlement
 from housing.billing.rent_invoices import INVOICES
 from housing.excel.imports import ImportReport, import_workers
 from housing.leasing import bed_proposals
@@ -27,6 +30,7 @@ from housing.pages.texts import translator
 from housing.register.tables import Role, Unit, Worker
 from housing.register.workers import WORKERS, WorkerCreate, WorkerPatch, search
 from housing.subsidies import applications as subsidy_applications
+from housing.tickets import surveys
 from housing.web import resource
 from housing.web.access import Viewer, allow, viewer_of
 from housing.web.clock import park_day
@@ -403,15 +407,30 @@ ROUTES = [
 SUBSIDY_DONE = {"confirmed": "subsidy_confirmed_notice"}
 
 
+def _settlement_month(request: Request[Any, Any, Any], today: date) -> str:
+    """`?month=YYYY-MM` when well formed, else last month (the latest that can be settled)."""
+    asked = request.query_params.get("month", "")
+    if re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", asked):
+        return asked
+    return f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+
+
 async def _subsidies(request: Request[Any, Any, Any], problem: Messages | None = None) -> Template:
     viewer = viewer_of(request)
     found = (await resource.list_page(subsidy_applications.APPLICATIONS, viewer, ALL)).items
     done = request.query_params.get("done")
+    month = _settlement_month(request, park_day(viewer.now))
+    try:  # the firm's canteen bill for the month: the API's own rows, HR sees its firm's only
+        settled = await canteen_settlement.lines(viewer, month, "firm")
+    except Problem:
+        settled = None  # the month is not settled yet
     return render(
         request,
         "hr_subsidies.html",
         status_code=problem.status_code if problem else 200,
         applications=sorted(found, key=lambda a: a.id, reverse=True),
+        settlement_month=month,
+        settled=settled,
         problem=problem,
         notice=translator(lang_of(request))(SUBSIDY_DONE[done]) if done in SUBSIDY_DONE else "",
     )
@@ -438,3 +457,45 @@ async def confirm_subsidy(request: Request[Any, Any, Any], application_id: PathI
 
 ROUTES += [subsidies, confirm_subsidy]
 # --- end pages-money feature ---
+
+
+# --- satisfaction surveys: HR answers for its firm, once per survey ---
+
+
+async def _surveys(request: Request[Any, Any, Any], problem: Messages | None = None, form: Any = None) -> Template:
+    viewer = viewer_of(request)
+    found = (await resource.list_page(surveys.SURVEYS, viewer, ALL)).items
+    answered = {a.survey_id: a for a in (await resource.list_page(surveys.ANSWERS, viewer, ALL)).items}
+    return render(
+        request,
+        "hr_surveys.html",
+        status_code=problem.status_code if problem else 200,
+        surveys=sorted(found, key=lambda s: s.id, reverse=True),
+        answered=answered,
+        problem=problem,
+        form=form or {},
+        notice=translator(lang_of(request))("survey_thanks") if request.query_params.get("done") else "",
+    )
+
+
+@get("/hr/surveys", opt=allow(HR), include_in_schema=False)
+async def survey_list(request: Request[Any, Any, Any], done: Done = None) -> Template:
+    """The park's satisfaction surveys: the open one to answer, and the firm's past answers."""
+    return await _surveys(request)
+
+
+@post("/hr/surveys/{survey_id:int}", opt=allow(HR), include_in_schema=False, status_code=303)
+async def answer_survey(request: Request[Any, Any, Any], survey_id: PathId) -> Any:
+    """The API's `answer_survey`: one answer per firm (a second is its 409), ratings 1–5."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    form = await form_of(request)
+    try:
+        await surveys.answer_survey(viewer, survey_id, decode(form, surveys.AnswerCreate, lang))
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _surveys(request, messages(problem, lang), form)
+    return see_other("/hr/surveys?done=answered")
+
+
+ROUTES += [survey_list, answer_survey]

@@ -195,3 +195,41 @@ async def test_a_post_without_the_csrf_token_is_refused(browser: Browser, worker
 
 def test_the_dates_used_here_are_in_the_past() -> None:
     assert date(2020, 2, 29) < datetime.now(UTC).date()
+
+
+async def test_hr_reads_its_firms_canteen_settlement_and_no_other_firms(browser: Browser) -> None:
+    from canteen.tables import CanteenSettlement, SettlementLine
+
+    park = browser.park
+    settled = CanteenSettlement(month="2020-02", settled_at=datetime.now(UTC), meals=1122)
+    settlement_id = (await CanteenSettlement.insert(settled))[0]["id"]
+    await SettlementLine.insert(
+        SettlementLine(
+            settlement_id=settlement_id,
+            kind="firm",
+            firm_id=park.firm1,
+            meals=123,
+            park_subsidy_fen=4567,
+            firm_subsidy_fen=890,
+            worker_paid_fen=12345,
+            revenue_fen=17802,
+        ),
+        SettlementLine(
+            settlement_id=settlement_id,
+            kind="firm",
+            firm_id=park.firm2,
+            meals=999,
+            park_subsidy_fen=1,
+            firm_subsidy_fen=2,
+            worker_paid_fen=3,
+            revenue_fen=6,
+        ),
+    )
+    await browser.log_in("hr1")
+    page = (await browser.get("/hr/subsidies?month=2020-02")).text
+    assert 'id="canteen-settlement"' in page
+    assert "<td>123</td><td>45.67</td><td>8.90</td><td>123.45</td><td>178.02</td>" in page
+    assert "999" not in page  # firm 2's row
+    assert "/api/canteen-settlements/export?month=2020-02" in page
+    later = (await browser.get("/hr/subsidies?month=2020-03")).text
+    assert 'id="canteen-settlement-none"' in later

@@ -723,6 +723,13 @@ MATRIX.update(
             NO_CSRF,
         ),
         ("GET", "/hr/subsidies"): (lambda p: "/hr/subsidies", None, HR_PAGE),
+        # HR answers the park's satisfaction survey (issue 12)
+        ("GET", "/hr/surveys"): (lambda p: "/hr/surveys", None, HR_PAGE),
+        ("POST", "/hr/surveys/{survey_id:int}"): (
+            lambda p: f"/hr/surveys/{p.tickets.survey_open}",
+            _form,
+            NO_CSRF,
+        ),
         ("POST", "/hr/subsidies/{application_id:int}/confirm"): (
             lambda p: f"/hr/subsidies/{p.application1}/confirm",
             _form,
