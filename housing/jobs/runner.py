@@ -31,6 +31,7 @@ import anyio
 
 from housing.jobs.tables import Job
 from housing.web.clock import Clock
+from housing.web.db import json_value
 
 log = logging.getLogger("housing.jobs")
 
@@ -114,12 +115,6 @@ def _child(target: str, params: Any, pipe: Connection) -> None:
         pipe.send(("failed", f"{type(error).__name__}: {error}"[:1000]))
 
 
-def _decoded(value: Any) -> Any:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def run_one(job: dict[str, Any], clock: Clock) -> None:
     """Run one claimed job to its end, writing progress, heartbeat and outcome to its row."""
     job_id, target = job["id"], KINDS.get(job["kind"])
@@ -128,7 +123,7 @@ async def run_one(job: dict[str, Any], clock: Clock) -> None:
         return
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_child, args=(target, _decoded(job["params"]), child), daemon=True)
+    process = context.Process(target=_child, args=(target, json_value(job["params"]), child), daemon=True)
     process.start()
     child.close()
     last_write = last_beat = 0.0

@@ -36,7 +36,7 @@ from housing.register.tables import Firm, HousingStatus, Unit, UnitStatus, Worke
 from housing.web import audit
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
 from housing.web.clock import as_date, as_datetime, park_day
-from housing.web.db import write_transaction
+from housing.web.db import json_value, write_transaction
 from housing.web.problems import Problem, invalid
 from housing.web.resource import Id, PathId
 
@@ -220,14 +220,10 @@ async def _proposal_row(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
     return row
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def proposal_view(viewer: Viewer, proposal_id: int) -> ProposalOut:
     row = await _proposal_row(viewer, proposal_id)
-    beds = _json(row["assignments"])
-    unplaced = _json(row["unassigned"])
+    beds = json_value(row["assignments"])
+    unplaced = json_value(row["unassigned"])
     ids = {b["worker_id"] for b in beds} | set(unplaced)
     names = {w["id"]: w["name"] for w in await Worker.select(Worker.id, Worker.name).where(Worker.id.is_in([*ids, 0]))}
     unit_ids = {b["unit_id"] for b in beds}
@@ -261,7 +257,7 @@ async def proposal_view(viewer: Viewer, proposal_id: int) -> ProposalOut:
         confirmed_at=as_datetime(confirmed) if confirmed is not None else None,
         assignments=assignments,
         unassigned=[Unplaced(worker_id=w, worker_name=names.get(w, "")) for w in unplaced],
-        objective=_json(row["objective"]),
+        objective=json_value(row["objective"]),
     )
 
 
@@ -290,7 +286,7 @@ async def confirm(viewer: Viewer, proposal_id: int) -> ProposalOut:
         fresh = await gather(row["firm_id"], day)
         if fresh.digest != row["inputs_digest"]:
             raise Problem(409, "proposal_stale")
-        changing = [b for b in _json(row["assignments"]) if _change(b) != "keep"]
+        changing = [b for b in json_value(row["assignments"]) if _change(b) != "keep"]
         await _end_old_beds(viewer, {b["worker_id"] for b in changing}, day)
         if changing:
             await BedAssignment.insert(

@@ -8,7 +8,6 @@ cannot set it. A firm that files nothing keeps, in the run, the beds it holds no
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from housing.register.tables import Building, Firm
 from housing.web import resource
 from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
 from housing.web.clock import as_date, as_datetime, park_day
+from housing.web.db import json_value
 from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
 
@@ -90,7 +90,7 @@ def _editable(viewer: Viewer, deadline: Any, allocated_run_id: int | None) -> bo
 def _ids(value: Any) -> list[int] | None:
     if value is None:
         return None
-    return list(json.loads(value) if isinstance(value, str) else value)
+    return list(json_value(value))
 
 
 def to_out(row: Row, viewer: Viewer) -> RequestOut:

@@ -14,7 +14,6 @@ answers 409 and changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -34,7 +33,7 @@ from housing.register.tables import Firm, Unit
 from housing.web import audit, resource
 from housing.web.access import STAFF, STAFF_HR, Viewer, allow, viewer_of
 from housing.web.clock import as_date
-from housing.web.db import write_transaction
+from housing.web.db import json_value, write_transaction
 from housing.web.i18n import Lang, pick_language
 from housing.web.problems import Problem, invalid
 from housing.web.resource import Id, PageDep, PathId, Row
@@ -107,10 +106,6 @@ class RunOut(msgspec.Struct):
     objective: dict[str, Any] | None = None
     bound: dict[str, Any] | None = None
     lines: list[FirmLine] | None = None
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def chosen_plan(run: Row, result: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -259,17 +254,17 @@ async def run_view(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
         time_limit_s=run["time_limit_s"],
         max_displaced_workers=run["max_displaced_workers"],
         created_at=run["created_at"],
-        progress=_json(job.get("progress")),
+        progress=json_value(job.get("progress")),
         error=job.get("error", ""),
         tradeoff_points=run["tradeoff_points"],
         chosen_point=run["chosen_point"],
     )
-    result = _json(job.get("result"))
+    result = json_value(job.get("result"))
     plan = chosen_plan(run, result)
     out.curve = curve_of(result)
     if plan:
         names = {f["id"]: f["name"] for f in await Firm.select(Firm.id, Firm.name)}
-        lines = firm_lines(_json(run["instance"]), plan, await _filed(run["period_id"]), names, lang)
+        lines = firm_lines(json_value(run["instance"]), plan, await _filed(run["period_id"]), names, lang)
         if not viewer.is_staff:
             lines = [line for line in lines if line.firm_id == viewer.firm_id]
         out.plan_status, out.objective, out.bound, out.lines = plan["status"], plan["objective"], plan["bound"], lines
@@ -299,7 +294,7 @@ async def apply_run(viewer: Viewer, run_id: int, lang: Lang = "zh") -> RunOut:
         run, job = await _load(run_id)
         if run["tradeoff_points"] and run["chosen_point"] is None:
             raise Problem(409, "choose_point_first")
-        plan = chosen_plan(run, _json(job.get("result")))
+        plan = chosen_plan(run, json_value(job.get("result")))
         if job.get("status") != "done" or not plan or plan.get("status") not in ("optimal", "feasible"):
             raise Problem(409, "run_not_done")
         period = await Period.select().where(Period.id == run["period_id"]).first()
@@ -326,7 +321,7 @@ async def choose_point(viewer: Viewer, run_id: int, body: ChoosePoint, lang: Lan
     """Staff choose the point of a trade-off curve that apply will apply (until it is applied)."""
     async with write_transaction():
         run, job = await _load(run_id)
-        curve = curve_of(_json(job.get("result")))
+        curve = curve_of(json_value(job.get("result")))
         if not run["tradeoff_points"] or curve is None or job.get("status") != "done":
             raise Problem(409, "run_has_no_curve")
         if run["fate"] != "":
@@ -350,7 +345,7 @@ async def choose_point(viewer: Viewer, run_id: int, body: ChoosePoint, lang: Lan
 async def _make_leases(viewer: Viewer, run: Row, plan: dict[str, Any], starts_on: date) -> None:
     """End the leases that change the day before the period, start the new ones on its first
     day, and put the residents of released units on the move list."""
-    unit_ids: dict[str, int] = _json(run["unit_ids"])
+    unit_ids: dict[str, int] = json_value(run["unit_ids"])
     eve = starts_on - timedelta(days=1)
     planned = {
         (unit_ids[lease["unit"]], snapshot.firm_id_of(lease["firm"]), lease["gender"]) for lease in plan["leases"]
@@ -522,7 +517,7 @@ class AllocationRunController(Controller):
     async def get_instance(self, request: Request[Any, Any, Any], run_id: PathId) -> dict[str, Any]:
         """The snapshot as a park-allocation/1 instance: `python -m allocation solve` re-solves it."""
         run, _ = await _load(run_id)
-        instance: dict[str, Any] = _json(run["instance"])
+        instance: dict[str, Any] = json_value(run["instance"])
         return instance
 
     @post("/{run_id:int}/cancel", status_code=202, opt=allow(STAFF))

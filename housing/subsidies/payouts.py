@@ -13,7 +13,6 @@ firm's (the worker's firm when paid); a worker its own.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +33,7 @@ from housing.subsidies.tables import ApplicationStatus, RentalSubsidyApplication
 from housing.web import audit, resource
 from housing.web.access import EVERYONE, STAFF, Viewer, allow, viewer_of
 from housing.web.clock import PARK_TZ, as_date, as_datetime, park_day
-from housing.web.db import write_transaction
+from housing.web.db import json_value, write_transaction
 from housing.web.problems import FieldError, Problem, unique_field
 from housing.web.resource import PageDep, Row
 
@@ -89,7 +88,7 @@ class RunResult(msgspec.Struct):
 
 
 def _segments(value: Any) -> list[SegmentOut]:
-    items = json.loads(value) if isinstance(value, str) else value
+    items = json_value(value)
     return [
         SegmentOut(policy_id=s["policy_id"], days=s["days"], monthly_amount_fen=Decimal(s["monthly_amount_fen"]))
         for s in items or []

@@ -13,6 +13,7 @@ Piccolo is the way to the database; two things are added around it:
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -31,6 +32,11 @@ def engine() -> Engine:
     if found is None:  # pragma: no cover - piccolo_conf.py is always there
         raise RuntimeError("piccolo_conf.py defines no engine")
     return found
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value as data: SQLite hands back its text, PostgreSQL the decoded value."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def is_sqlite() -> bool:
