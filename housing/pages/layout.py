@@ -127,5 +127,12 @@ def _error_page(status: int, key: str):  # type: ignore[no-untyped-def]
 
 
 def page_exception_handlers() -> dict[type[Exception] | int, Any]:
-    """Logged out → the login form; not allowed or not found → a page saying so (never JSON)."""
-    return {401: _to_login, 403: _error_page(403, "forbidden"), 404: _error_page(404, "not_found")}
+    """Logged out → the login form; not allowed, not found or a bad address (a query value the
+    route refuses, such as week 2027-W53) → a page saying so (never JSON)."""
+    return {
+        400: _error_page(422, "bad_address"),
+        401: _to_login,
+        403: _error_page(403, "forbidden"),
+        404: _error_page(404, "not_found"),
+        422: _error_page(422, "bad_address"),
+    }

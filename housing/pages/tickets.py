@@ -17,18 +17,20 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Template
 
+from housing.leasing.leases import LEASES, active_on
 from housing.pages.charts import bars
 from housing.pages.forms import Messages, decode, form_of, messages
 from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
+from housing.register.departments import DEPARTMENTS, staff_accounts
 from housing.register.tables import Role
 from housing.tickets import tickets as service
 from housing.tickets.notifications import INBOX, unread_count
-from housing.tickets.reports import month_report
+from housing.tickets.reports import month_report, shift_week, week_of, week_report
 from housing.tickets.tables import Notification
-from housing.web import resource
+from housing.web import resource, uploads
 from housing.web.access import EVERYONE, Viewer, allow, viewer_of
-from housing.web.clock import PARK_TZ
+from housing.web.clock import PARK_TZ, park_day
 from housing.web.db import write_transaction
 from housing.web.problems import Problem, not_found
 from housing.web.resource import Page, PathId
@@ -37,8 +39,14 @@ STAFF = frozenset({Role.staff.value})
 LIST = Page(limit=200, offset=0)
 Month = Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
+Week = Annotated[str | None, QueryParameter(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")]
 Action = Annotated[str, PathParameter(max_length=20)]
-NOTICES = {"reported": "ticket_reported", "step": "ticket_step_done", "read": "notice_marked_read"}
+NOTICES = {
+    "reported": "ticket_reported",
+    "step": "ticket_step_done",
+    "read": "notice_marked_read",
+    "photo": "ticket_photo_added",
+}
 # What a step's form sends → the API's request struct, and who may see the step's form.
 ACTIONS: dict[str, type[msgspec.Struct]] = {
     "sort": service.SortRequest,
@@ -80,6 +88,15 @@ def _form_values(action: str, form: dict[str, str]) -> dict[str, str]:
 # --- report and follow ---
 
 
+async def _units_to_report_for(viewer: Viewer) -> list[Any]:
+    """HR picks one of its firm's units leased today (the API refuses any other); a worker's
+    room is filled in from its bed, and staff type a unit number."""
+    if not viewer.is_hr:
+        return []
+    leased = await resource.list_page(LEASES, viewer, LIST, [active_on(park_day(viewer.now))])
+    return sorted(leased.items, key=lambda lease: (lease.building_code, lease.unit_number))
+
+
 async def _list(request: Request[Any, Any, Any], problem: Messages | None = None, form: Any = None) -> Template:
     viewer = viewer_of(request)
     found = await resource.list_page(service.TICKETS, viewer, LIST)
@@ -92,6 +109,7 @@ async def _list(request: Request[Any, Any, Any], problem: Messages | None = None
         form=form or {},
         notice=_notice(request),
         unread=await unread_count(viewer.account_id),
+        units=await _units_to_report_for(viewer),
     )
 
 
@@ -103,13 +121,33 @@ async def tickets_page(request: Request[Any, Any, Any], done: Done = None) -> Te
 
 @post("/tickets", opt=allow(EVERYONE), include_in_schema=False, status_code=303)
 async def report_ticket(request: Request[Any, Any, Any]) -> Any:
+    """Report a problem, with a photo if one is chosen: the photo is checked (JPEG or PNG by
+    content, ≤ 10 MB) before the ticket is written, so a bad file leaves nothing behind."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
     try:
-        ticket = await service.report(viewer, decode(form, service.TicketCreate, lang))
+        body = decode(form, service.TicketCreate, lang)
+        photo = await _chosen_photo(request)
+        ticket = await service.report(viewer, body)
+        if photo:
+            await service.add_photo(viewer, request.app.state.settings, ticket.id, photo)
     except Problem as problem:
         return await _list(request, messages(problem, lang), form)
     return see_other(f"/tickets/{ticket.id}?done=reported")
+
+
+async def _chosen_photo(request: Request[Any, Any, Any]) -> bytes:
+    """The photo sent with the report form, checked; empty when none was chosen (a browser
+    sends an empty file part for an untouched file input)."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/"):
+        return b""
+    upload = (await request.form()).get(service.PHOTO_FIELD)
+    if upload is None or isinstance(upload, str):
+        return b""
+    data = await upload.read()
+    if data:
+        service.check_photo(data)
+    return data
 
 
 async def _detail(
@@ -117,12 +155,16 @@ async def _detail(
 ) -> Template:
     viewer = viewer_of(request)
     ticket = await service.ticket_detail(viewer, ticket_id)
+    steps = steps_for(viewer, ticket)
     return render(
         request,
         "tickets_detail.html",
         status_code=problem.status_code if problem else 200,
         ticket=ticket,
-        steps=steps_for(viewer, ticket),
+        steps=steps,
+        handlers=await staff_accounts() if "assign" in steps else [],
+        departments=(await resource.list_page(DEPARTMENTS, viewer, LIST)).items if "assign" in steps else [],
+        max_photos=service.MAX_PHOTOS,
         problem=problem,
         failed=action,
         notice=_notice(request),
@@ -155,6 +197,20 @@ async def ticket_step(request: Request[Any, Any, Any], ticket_id: PathId, action
     return see_other(f"/tickets/{ticket_id}?done=step")
 
 
+@post("/tickets/{ticket_id:int}/photos", opt=allow(EVERYONE), include_in_schema=False, status_code=303)
+async def ticket_photo(request: Request[Any, Any, Any], ticket_id: PathId) -> Any:
+    """A photo for a ticket the viewer may see (multipart field `photo`), through the API's
+    checks: JPEG or PNG by content, ≤ 10 MB, at most nine, not once it is closed."""
+    viewer, lang = viewer_of(request), lang_of(request)
+    await service.ticket_detail(viewer, ticket_id)  # another's ticket: the 404 page, before reading the file
+    try:
+        data = await uploads.read_upload(request, service.PHOTO_FIELD)
+        await service.add_photo(viewer, request.app.state.settings, ticket_id, data)
+    except Problem as problem:
+        return await _detail(request, ticket_id, messages(problem, lang), "photo")
+    return see_other(f"/tickets/{ticket_id}?done=photo")
+
+
 # --- the staff board ---
 
 
@@ -170,22 +226,49 @@ async def staff_board(request: Request[Any, Any, Any], month: Month = None) -> T
     local_now = viewer.now.astimezone(PARK_TZ)
     chosen = month or local_now.strftime("%Y-%m")
     report = await month_report(chosen, viewer.now)
-    items: list[tuple[str, float, str]] = []
-    for s in report.categories:
-        label = t("category_" + s.category)
-        items.append((f"{label} · {t('received')}", s.received, str(s.received)))
-        items.append((f"{label} · {t('closed_n')}", s.closed, str(s.closed)))
-    week = local_now.strftime("%G-W%V")  # this ISO week, as the weekly export names it
+    week = week_of(viewer.now)
     return render(
         request,
         "tickets_board.html",
         lists=lists,
         report=report,
         month=chosen,
-        chart=bars(t("tickets_chart"), items),
+        chart=_category_chart(t, report.categories),
         week=week,
-        pct=lambda rate: "–" if rate is None else f"{rate * 100:.0f}%",
+        pct=_percent,
     )
+
+
+@get("/staff/tickets/weekly", opt=allow(STAFF), include_in_schema=False)
+async def weekly_summary(request: Request[Any, Any, Any], week: Week = None) -> Template:
+    """The weekly summary (周报) as a page: per category, a chart, and every ticket received
+    that week with whether it missed its deadline; the same figures as the .xlsx."""
+    viewer, t = viewer_of(request), translator(lang_of(request))
+    chosen = week or week_of(viewer.now)
+    report = await week_report(chosen, viewer.now)
+    return render(
+        request,
+        "tickets_weekly.html",
+        report=report,
+        chart=_category_chart(t, report.categories),
+        previous=shift_week(chosen, -1),
+        following=shift_week(chosen, 1),
+        pct=_percent,
+    )
+
+
+def _category_chart(t: Any, categories: list[Any]) -> Any:
+    """Received and closed per category, as bars (server-side SVG)."""
+    items: list[tuple[str, float, str]] = []
+    for s in categories:
+        label = t("category_" + s.category)
+        items.append((f"{label} · {t('received')}", s.received, str(s.received)))
+        items.append((f"{label} · {t('closed_n')}", s.closed, str(s.closed)))
+    return bars(t("tickets_chart"), items)
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.0f}%"
 
 
 # --- the inbox ---
@@ -218,4 +301,14 @@ async def mark_read(request: Request[Any, Any, Any], notification_id: PathId) ->
     return see_other("/inbox?done=read")
 
 
-ROUTES = [tickets_page, report_ticket, ticket_page, ticket_step, staff_board, inbox, mark_read]
+ROUTES = [
+    tickets_page,
+    report_ticket,
+    ticket_page,
+    ticket_photo,
+    ticket_step,
+    staff_board,
+    weekly_summary,
+    inbox,
+    mark_read,
+]

@@ -18,7 +18,7 @@ from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
 from housing.subsidies import applications, payouts
 from housing.subsidies.tables import LIVE_STATUSES
-from housing.web import resource
+from housing.web import resource, uploads
 from housing.web.access import WORKER, allow, viewer_of
 from housing.web.clock import park_day
 from housing.web.problems import Problem, invalid
@@ -115,7 +115,7 @@ async def send_contract(request: Request[Any, Any, Any], application_id: PathId)
     """The contract (multipart field `contract`) through the API's type-by-content upload."""
     viewer, lang = viewer_of(request), lang_of(request)
     try:
-        data = await applications.read_upload(request, applications.CONTRACT_FIELD)
+        data = await uploads.read_upload(request, applications.CONTRACT_FIELD)
         await applications.upload_contract(viewer, request.app.state.settings, application_id, data)
     except Problem as problem:
         if problem.status_code == 404:

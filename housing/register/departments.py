@@ -51,6 +51,15 @@ async def is_staff_account(account_id: int) -> bool:
     )
 
 
+async def staff_accounts() -> list[dict[str, Any]]:
+    """Active staff accounts (`id`, `username`): who a ticket or a department can be given to."""
+    return await (  # type: ignore[no-any-return]
+        Account.select(Account.id, Account.user_id.username.as_alias("username"))  # type: ignore[union-attr]
+        .where((Account.role == Role.staff.value) & (Account.user_id.active == True))
+        .order_by(Account.user_id.username)  # type: ignore[union-attr]
+    )
+
+
 async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
     resource.blank_to_error(values, "name")
     if "supervisor_account_id" in values and not await is_staff_account(values["supervisor_account_id"]):

@@ -26,8 +26,6 @@ from urllib.parse import quote
 import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
@@ -332,23 +330,6 @@ async def withdraw(viewer: Viewer, application_id: int) -> ApplicationOut:
         return await _move(viewer, application_id, LIVE_STATUSES, changes, "withdraw")
 
 
-async def read_upload(request: Request[Any, Any, Any], field: str) -> bytes:
-    """The bytes of the file sent in the multipart form field `field`."""
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != RequestEncodingType.MULTI_PART.value:
-        raise Problem(415, "multipart_only", errors=[FieldError(field, "multipart_only")], field=field)
-    form = await request.form()
-    value = form.get(field)
-    if value is None:
-        raise Problem(422, "invalid_input", errors=[FieldError(field, "upload_missing")])
-    if isinstance(value, UploadFile):
-        try:
-            return await value.read()
-        finally:
-            await value.close()
-    return str(value).encode()  # a text field: judged by its bytes like any file (and refused)
-
-
 async def upload_contract(viewer: Viewer, settings: Settings, application_id: int, data: bytes) -> ApplicationOut:
     """Store the worker's contract (replacing an earlier one) while the application is undecided."""
     undecided = (ApplicationStatus.submitted.value, ApplicationStatus.confirmed.value)
@@ -495,7 +476,7 @@ class RentalSubsidyApplicationController(Controller):
     async def send_contract(self, request: Request[Any, Any, Any], application_id: PathId) -> ApplicationOut:
         """Upload your rental contract (multipart form field `contract`: PDF, JPEG or PNG, ≤ 10 MB,
         judged by its content); a later upload replaces it until the application is decided."""
-        data = await read_upload(request, CONTRACT_FIELD)
+        data = await uploads.read_upload(request, CONTRACT_FIELD)
         return await upload_contract(viewer_of(request), request.app.state.settings, application_id, data)
 
     @get("/{application_id:int}/contract", opt=allow(EVERYONE), operation_class=ContractDownload)

@@ -91,6 +91,30 @@ class MonthReport(msgspec.Struct):
     total: CategoryStats
 
 
+class WeekTicket(msgspec.Struct):
+    """One line of the weekly summary's detail: what a park office reads out at its weekly meeting."""
+
+    id: int
+    category: str
+    firm_name: str
+    unit: str
+    state: str
+    reported_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+    missed_deadline: bool
+    rating: int | None
+
+
+class WeekReport(msgspec.Struct):
+    week: str
+    first_day: date
+    last_day: date
+    categories: list[CategoryStats]
+    total: CategoryStats
+    tickets: list[WeekTicket]
+
+
 def rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
@@ -142,6 +166,19 @@ def month_range(month: str) -> tuple[datetime, datetime]:
     first = date(year, number, 1)
     following = date(year + number // 12, number % 12 + 1, 1)
     return park_day_start(first), park_day_start(following)
+
+
+def week_of(moment: datetime) -> str:
+    """The park's ISO week of an instant, as `2027-W10`."""
+    year, number, _ = moment.astimezone(PARK_TZ).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def shift_week(week: str, weeks: int) -> str:
+    """The ISO week `weeks` before (negative) or after this one."""
+    monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1) + timedelta(weeks=weeks)
+    year, number, _ = monday.isocalendar()
+    return f"{year}-W{number:02d}"
 
 
 def week_range(week: str) -> tuple[datetime, datetime]:
@@ -254,7 +291,9 @@ def _summary_row(s: CategoryStats) -> list[Any]:
     ]
 
 
-async def weekly_workbook(week: str, now: datetime) -> bytes:
+async def week_report(week: str, now: datetime) -> WeekReport:
+    """The weekly summary (周报): per category, and each ticket received that week — the page
+    and the .xlsx read the same figures."""
     start, end = week_range(week)
     rows = await received_between(
         start,
@@ -267,24 +306,45 @@ async def weekly_workbook(week: str, now: datetime) -> bytes:
     )
     facts = [facts_of(r) for r in rows]
     per, total = by_category(facts, now)
-    summary = Sheet("汇总", SUMMARY_COLUMNS, [_summary_row(s) for s in [*per, total]])
+    tickets = [
+        WeekTicket(
+            id=r["id"],
+            category=f.category,
+            firm_name=r["firm_name"] or "",
+            unit=f"{r['building_code']}-{r['unit_number']}" if r["unit_number"] else "",
+            state=f.state,
+            reported_at=f.reported_at,
+            due_at=f.due_at,
+            closed_at=f.closed_at,
+            missed_deadline=missed_deadline(f, now),
+            rating=f.rating,
+        )
+        for r, f in zip(rows, facts, strict=True)
+    ]
+    first = start.astimezone(PARK_TZ).date()
+    return WeekReport(week, first, first + timedelta(days=6), per, total, tickets)
+
+
+async def weekly_workbook(week: str, now: datetime) -> bytes:
+    report = await week_report(week, now)
+    summary = Sheet("汇总", SUMMARY_COLUMNS, [_summary_row(s) for s in [*report.categories, report.total]])
     detail = Sheet(
         "明细",
         DETAIL_COLUMNS,
         [
             [
-                r["id"],
-                CATEGORY_ZH.get(f.category, f.category),
-                r["firm_name"] or "",
-                f"{r['building_code']}-{r['unit_number']}" if r["unit_number"] else "",
-                STATE_ZH.get(f.state, f.state),
-                _when(f.reported_at),
-                _when(f.due_at),
-                _when(f.closed_at),
-                "是" if missed_deadline(f, now) else "否",
-                f.rating,
+                t.id,
+                CATEGORY_ZH.get(t.category, t.category),
+                t.firm_name,
+                t.unit,
+                STATE_ZH.get(t.state, t.state),
+                _when(t.reported_at),
+                _when(t.due_at),
+                _when(t.closed_at),
+                "是" if t.missed_deadline else "否",
+                t.rating,
             ]
-            for r, f in zip(rows, facts, strict=True)
+            for t in report.tickets
         ],
     )
     return await workbook([summary, detail])

@@ -31,6 +31,7 @@ from piccolo.columns.combination import Combinable
 from housing.leasing.tables import BedAssignment, Lease
 from housing.register.departments import is_staff_account, supervisor_of
 from housing.register.tables import Department, Firm, Unit, Worker
+from housing.settings import Settings
 from housing.tickets import deadlines
 from housing.tickets.notifications import notify
 from housing.tickets.tables import Escalation, Ticket, TicketEvent, TicketPhoto
@@ -52,6 +53,7 @@ Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Comment = Annotated[str, msgspec.Meta(max_length=500)]
 MAX_PHOTOS = 9
 PHOTO_FOLDER = "ticket-photos"
+PHOTO_FIELD = "photo"
 MAX_MAJOR_TIME = timedelta(days=366)
 
 STATE_ZH = {
@@ -572,23 +574,22 @@ class PhotoOut(msgspec.Struct):
     uploaded_at: datetime
 
 
-async def add_photo(request: Request[Any, Any, Any], viewer: Viewer, ticket_id: int) -> PhotoOut:
-    row = await resource.fetch_row(TICKETS, viewer, ticket_id)  # 404 before reading any body
+def check_photo(data: bytes) -> None:
+    """A photo is a JPEG or PNG by its bytes, at most 10 MB (a PDF is a fine contract but no photo)."""
+    kind, _ = uploads.check(data, PHOTO_FIELD)
+    if not kind.startswith("image/"):
+        raise Problem(415, "upload_type", errors=[FieldError(PHOTO_FIELD, "ticket_photo_image_only")])
+
+
+async def add_photo(viewer: Viewer, settings: Settings, ticket_id: int, data: bytes) -> PhotoOut:
+    """Keep a photo of the problem (JPEG or PNG by content, at most nine per ticket) while the
+    ticket is open; the API and the ticket page both send their upload here."""
+    row = await resource.fetch_row(TICKETS, viewer, ticket_id)
     if row["state"] == "closed":
         raise refuse_state("photo", row["state"])
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "multipart/form-data":
-        raise Problem(415, "ticket_photo_multipart", errors=[FieldError("content-type", "ticket_photo_multipart")])
-    form = await request.form()
-    upload = form.get("photo")
-    if upload is None or isinstance(upload, str):
-        raise invalid("photo", "ticket_photo_missing")
-    data = await upload.read()
-    kind, _ = uploads.check(data, "photo")
-    if not kind.startswith("image/"):
-        raise Problem(415, "upload_type", errors=[FieldError("photo", "ticket_photo_image_only")])
-    root = request.app.state.settings.upload_dir
-    stored = uploads.store(root, PHOTO_FOLDER, data, "photo")
+    check_photo(data)
+    root = settings.upload_dir
+    stored = uploads.store(root, PHOTO_FOLDER, data, PHOTO_FIELD)
     try:
         async with write_transaction():
             count = await TicketPhoto.count().where(TicketPhoto.ticket_id == ticket_id)
@@ -733,7 +734,10 @@ class TicketController(Controller):
     @post("/{ticket_id:int}/photos", status_code=201, opt=allow(EVERYONE))
     async def upload_photo(self, request: Request[Any, Any, Any], ticket_id: PathId) -> PhotoOut:
         """A photo (multipart field `photo`, JPEG or PNG by content, ≤ 10 MB, at most 9)."""
-        return await add_photo(request, viewer_of(request), ticket_id)
+        viewer = viewer_of(request)
+        await resource.fetch_row(TICKETS, viewer, ticket_id)  # 404 before reading any body
+        data = await uploads.read_upload(request, PHOTO_FIELD)
+        return await add_photo(viewer, request.app.state.settings, ticket_id, data)
 
     @get("/{ticket_id:int}/photos/{n:int}", opt=allow(EVERYONE), media_type="image/*")
     async def get_photo(

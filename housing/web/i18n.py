@@ -342,11 +342,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "部门负责人须为在用的园区工作人员账号。",
         "The supervisor must be an active staff account.",
     ),
-    "ticket_photo_multipart": (
-        "请以 multipart/form-data 上传照片（字段 photo）。",
-        "Upload the photo as multipart/form-data (field photo).",
-    ),
-    "ticket_photo_missing": ("请选择要上传的照片（字段 photo）。", "Choose a photo to upload (field photo)."),
     "ticket_photo_image_only": ("照片只接受 JPEG 或 PNG 图片。", "Photos must be JPEG or PNG images."),
     "ticket_photo_limit": ("每个工单最多 {max} 张照片。", "A ticket takes at most {max} photos."),
     "survey_closed": ("{quarter} 满意度调查已结束。", "The {quarter} survey is closed."),

@@ -14,6 +14,11 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
 
 from housing.web.problems import FieldError, Problem, invalid
 
@@ -41,6 +46,24 @@ def sniff(data: bytes) -> tuple[str, str] | None:
         if data.startswith(magic):
             return media_type, extension
     return None
+
+
+async def read_upload(request: Request[Any, Any, Any], field: str) -> bytes:
+    """The bytes of the file sent in the multipart form field `field` (API and pages alike):
+    anything but multipart is 415, a missing field 422, both naming the field."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != RequestEncodingType.MULTI_PART.value:
+        raise Problem(415, "multipart_only", errors=[FieldError(field, "multipart_only")], field=field)
+    form = await request.form()
+    value = form.get(field)
+    if value is None:
+        raise Problem(422, "invalid_input", errors=[FieldError(field, "upload_missing")])
+    if isinstance(value, UploadFile):
+        try:
+            return await value.read()
+        finally:
+            await value.close()
+    return str(value).encode()  # a text field: judged by its bytes like any file (and refused)
 
 
 def check(data: bytes, field: str = "file") -> tuple[str, str]:

@@ -260,3 +260,40 @@ async def test_staff_choose_a_point_on_the_curve_and_see_a_bad_register_row(
 
 
 # --- end staff console: trade-off curve and register import ---
+
+
+# --- service tickets: a worker reports with a photo from a phone; staff read the weekly summary ---
+async def test_worker_reports_a_problem_with_a_photo_and_staff_see_it_in_the_week(
+    server: str, chromium: Any, tmp_path: Path
+) -> None:
+    from tests.housing.tickets.rows import PNG
+
+    hosts: set[str] = set()
+    page = await _page(chromium, PHONE, hosts)
+    await _log_in(page, server, "worker1")
+    await page.wait_for_url(f"{server}/my")
+    await page.click(".tickets-link a[href='/tickets']")
+    await page.select_option("#report select[name=category]", "repair")
+    await page.fill("#report textarea[name=description]", "热水器不出热水")
+    photo = tmp_path / "heater.png"
+    photo.write_bytes(PNG)
+    await page.set_input_files("#report input[name=photo]", str(photo))
+    await page.click("#report button[type=submit]")
+    await page.wait_for_url("**/tickets/*?done=reported")
+    ticket_id = page.url.rsplit("/", 1)[1].split("?")[0]
+    assert await page.locator("#photos img").count() == 1
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    staff = await _page(chromium, DESKTOP, hosts)
+    await _log_in(staff, server, "staff")
+    await staff.wait_for_url(f"{server}/staff")
+    await staff.goto(f"{server}/staff/tickets")
+    await staff.click("#weekly-page")
+    await staff.wait_for_selector("#week-tickets")
+    row = staff.locator(f"#week-tickets tr[data-ticket='{ticket_id}']")
+    assert "报修" in await row.inner_text() and "B01-101" in await row.inner_text()
+    assert await staff.locator("#week-summary svg").count() == 1
+    assert hosts == {"127.0.0.1"}
+
+
+# --- end service tickets ---

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from housing.tickets.tables import Notification, Ticket
+from housing.leasing.tables import Lease
+from housing.tickets.tables import Notification, Ticket, TicketPhoto
 from tests.housing.pages.conftest import Browser, field_errors
+from tests.housing.tickets.rows import JPEG, PDF, PNG
 
 NEW_PAGES = ["/tickets", "/inbox"]
 
@@ -192,3 +194,120 @@ async def test_every_new_page_renders_under_the_csp_in_both_languages(browser: B
                 no_inline_code(page.text)
         home = (await browser.get({"worker1": "/my", "hr1": "/hr", "staff": "/staff"}[role])).text
         assert 'href="/tickets"' in home and 'href="/inbox"' in home
+
+
+# --- photos, pick lists and the weekly summary (issue 12's last page gaps) ---
+
+
+async def test_a_worker_reports_with_a_photo_and_a_bad_file_leaves_nothing(browser: Browser) -> None:
+    await browser.log_in("worker1")
+    await browser.get("/tickets")
+    before = await Ticket.count()
+    bad = await browser.post(
+        "/tickets",
+        {"category": "repair", "description": "热水器不热"},
+        files={"photo": ("heater.png", PDF, "image/png")},  # a PDF named .png: judged by its bytes
+    )
+    assert bad.status_code == 415 and "photo" in field_errors(bad.text)
+    assert await Ticket.count() == before  # the photo is checked before the ticket is written
+    good = await browser.post(
+        "/tickets",
+        {"category": "repair", "description": "热水器不热"},
+        files={"photo": ("heater.png", PNG, "image/png")},
+    )
+    ticket_id = location_id(good)
+    assert await TicketPhoto.count().where(TicketPhoto.ticket_id == ticket_id) == 1
+    page = (await browser.get(f"/tickets/{ticket_id}")).text
+    assert f'src="/api/tickets/{ticket_id}/photos/1"' in page
+    photo = await browser.client.get(f"/api/tickets/{ticket_id}/photos/1")
+    assert photo.status_code == 200 and photo.content == PNG
+    # an untouched file input sends an empty part: a report without a photo
+    plain = await browser.post(
+        "/tickets",
+        {"category": "dorm", "description": "门锁坏了"},
+        files={"photo": ("", b"", "application/octet-stream")},
+    )
+    assert await TicketPhoto.count().where(TicketPhoto.ticket_id == location_id(plain)) == 0
+
+
+async def test_photos_are_added_on_the_ticket_page_by_those_who_see_it(browser: Browser) -> None:
+    ticket = browser.park.tickets.sorted  # hr1 reported it
+    await browser.log_in("hr1")
+    page = (await browser.get(f"/tickets/{ticket}")).text
+    assert 'id="photo-form"' in page
+    added = await browser.post(f"/tickets/{ticket}/photos", {}, files={"photo": ("a.jpg", JPEG, "image/jpeg")})
+    assert added.status_code == 303 and added.headers["location"] == f"/tickets/{ticket}?done=photo"
+    assert await TicketPhoto.count().where(TicketPhoto.ticket_id == ticket) == 1
+    refused = await browser.post(f"/tickets/{ticket}/photos", {}, files={"photo": ("a.pdf", PDF, "application/pdf")})
+    assert refused.status_code == 415 and "photo" in field_errors(refused.text)
+    missing = await browser.post(f"/tickets/{ticket}/photos", {})
+    assert missing.status_code in (415, 422)
+    no_token = await browser.post(
+        f"/tickets/{ticket}/photos", {}, csrf=False, files={"photo": ("a.jpg", JPEG, "image/jpeg")}
+    )
+    assert no_token.status_code == 403
+    assert await TicketPhoto.count().where(TicketPhoto.ticket_id == ticket) == 1
+    browser.client.cookies.clear()
+    browser.token = ""
+    await browser.log_in("hr2")
+    other = await browser.post(f"/tickets/{ticket}/photos", {}, files={"photo": ("a.jpg", JPEG, "image/jpeg")})
+    assert other.status_code == 404
+    assert await TicketPhoto.count().where(TicketPhoto.ticket_id == ticket) == 1
+
+
+async def test_the_assign_form_offers_staff_and_departments_by_name(browser: Browser) -> None:
+    rows = browser.park.tickets
+    await browser.log_in("staff")
+    page = (await browser.get(f"/tickets/{rows.sorted}")).text
+    form = page.split('data-step="assign"', 1)[1].split("</form>", 1)[0]
+    assert f'<option value="{rows.staff_account}"' in form and ">staff<" in form
+    assert f'<option value="{rows.department}"' in form and "维修一组" in form
+    assert f'<option value="{rows.hr1_account}"' not in form  # HR is no handler
+    response = await browser.post(f"/tickets/{rows.sorted}/assign", {"department_id": str(rows.department)})
+    assert response.status_code == 303
+    row = await Ticket.select(Ticket.state, Ticket.department_id).where(Ticket.id == rows.sorted).first()
+    assert row == {"state": "assigned", "department_id": rows.department}
+
+
+async def test_hr_picks_one_of_its_leased_units_when_reporting(browser: Browser) -> None:
+    await browser.log_in("hr1")
+    page = (await browser.get("/tickets")).text
+    select = page.split('id="report-unit"', 1)[1].split("</select>", 1)[0]
+    offered = {int(v) for v in re.findall(r'<option value="(\d+)"', select)}
+    leased = {
+        r["unit_id"]
+        for r in await Lease.select(Lease.unit_id).where(Lease.firm_id == browser.park.firm1)
+        if r["unit_id"] is not None
+    }
+    assert offered and offered <= leased
+    others = {r["unit_id"] for r in await Lease.select(Lease.unit_id).where(Lease.firm_id != browser.park.firm1)}
+    assert not offered & others
+    unit = min(offered)
+    response = await browser.post("/tickets", {"category": "repair", "description": "空调漏水", "unit_id": str(unit)})
+    row = await Ticket.select(Ticket.unit_id, Ticket.firm_id).where(Ticket.id == location_id(response)).first()
+    assert row == {"unit_id": unit, "firm_id": browser.park.firm1}
+
+
+async def test_the_weekly_summary_page_shows_the_week_s_tickets_and_figures(browser: Browser) -> None:
+    rows = browser.park.tickets
+    await browser.log_in("staff")
+    board = (await browser.get("/staff/tickets")).text
+    week = re.search(r'href="/staff/tickets/weekly\?week=(\d{4}-W\d{2})" id="weekly-page"', board)
+    assert week, "the board links this week's summary"
+    page = await browser.get(f"/staff/tickets/weekly?week={week.group(1)}")
+    assert page.status_code == 200
+    no_inline_code(page.text)
+    listed = {int(i) for i in re.findall(r'<tr data-ticket="(\d+)">', page.text)}
+    received = {r["id"] for r in await Ticket.select(Ticket.id)}  # the seeded tickets were all reported now
+    assert listed == received
+    repair = re.search(r'<tr data-category="repair"><td>[^<]*</td><td>(\d+)</td>', page.text)
+    assert repair and int(repair.group(1)) == await Ticket.count().where(Ticket.category == "repair")
+    assert "<svg" in page.text and f"weekly.xlsx?week={week.group(1)}" in page.text
+    empty = (await browser.get("/staff/tickets/weekly?week=2020-W01")).text
+    assert "<tr data-ticket=" not in empty and 'href="/staff/tickets/weekly?week=2019-W52"' in empty
+    for bad in ("2027-W99", "2027-W53"):  # no 99th week; 2027 has 52
+        refused = await browser.get(f"/staff/tickets/weekly?week={bad}")
+        assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html"), bad
+    english = (await browser.get(f"/staff/tickets/weekly?week={week.group(1)}&lang=en")).text
+    assert "Weekly ticket summary" in english
+    assert rows.new in listed

@@ -807,6 +807,8 @@ async def test_a_route_without_declared_roles_is_refused() -> None:
     app = Litestar(route_handlers=[Router("/api", route_handlers=[forgot], guards=[role_guard])])
     async with AsyncTestClient(app=app) as client:
         assert (await client.get("/api/forgot")).status_code == 403
+
+
 # --- service-ticket pages ---
 MATRIX.update(
     {
@@ -823,6 +825,8 @@ MATRIX.update(
             NO_CSRF,
         ),
         ("GET", "/staff/tickets"): (lambda p: "/staff/tickets", None, STAFF_PAGE),
+        ("GET", "/staff/tickets/weekly"): (lambda p: "/staff/tickets/weekly?week=2027-W10", None, STAFF_PAGE),
+        ("POST", "/tickets/{ticket_id:int}/photos"): (lambda p: f"/tickets/{p.tickets.new}/photos", _form, NO_CSRF),
         ("GET", "/inbox"): (lambda p: "/inbox", None, _s(302, 200, 200, 200, 200)),
         ("POST", "/inbox/{notification_id:int}/read"): (
             lambda p: f"/inbox/{p.tickets.notice_hr1}/read",
