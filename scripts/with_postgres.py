@@ -71,7 +71,8 @@ def _throwaway_cluster(bindir: Path) -> Iterator[int]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder} -c fsync=off"
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder}"
+    options += " -c fsync=off -c synchronous_commit=off"
     subprocess.run(
         [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"],
         check=True,
@@ -88,6 +89,15 @@ def _throwaway_cluster(bindir: Path) -> Iterator[int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _no_commit_wait(port: int, name: str) -> None:
+    """A throwaway database need not wait for its commits to reach the disk: the tests commit
+    thousands of times while they set up their small parks. Only this database is changed."""
+    import psycopg
+
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as connection:
+        connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+
+
 @contextmanager
 def _throwaway_database(port: int) -> Iterator[str]:
     from pytest_postgresql.janitor import DatabaseJanitor
@@ -98,6 +108,7 @@ def _throwaway_database(port: int) -> Iterator[str]:
         time.sleep(0.2)
     janitor = DatabaseJanitor(user="postgres", host="127.0.0.1", port=port, dbname=name)
     janitor.init()
+    _no_commit_wait(port, name)
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/{name}"
     finally:

@@ -33,6 +33,7 @@ class Canteens:
     terminal1: int  # account of `canteen1`
     terminal2: int  # account of `canteen2`
     policy: int  # the general park-funded policy
+    price1: int  # canteen1's breakfast price
 
 
 async def _insert(row: Any) -> int:
@@ -44,13 +45,15 @@ async def make_canteens() -> Canteens:
     async with engine().transaction():
         canteen1 = await _insert(Canteen(name="一食堂", location="B01 一楼"))
         canteen2 = await _insert(Canteen(name="二食堂", location="B04 旁"))
-        for canteen_id, extra in ((canteen1, 0), (canteen2, 100)):
-            for meal_type, price in PRICES.items():
-                await _insert(
-                    MealPrice(
-                        canteen_id=canteen_id, meal_type=meal_type, price_fen=price + extra, valid_from=date(2020, 1, 1)
-                    )
+        prices = [
+            await _insert(
+                MealPrice(
+                    canteen_id=canteen_id, meal_type=meal_type, price_fen=price + extra, valid_from=date(2020, 1, 1)
                 )
+            )
+            for canteen_id, extra in ((canteen1, 0), (canteen2, 100))
+            for meal_type, price in PRICES.items()
+        ]
         policy = await _insert(
             SubsidyPolicy(
                 name="园区餐补",
@@ -67,7 +70,7 @@ async def make_canteens() -> Canteens:
         CanteenTerminal(account_id=terminal1, canteen_id=canteen1),
         CanteenTerminal(account_id=terminal2, canteen_id=canteen2),
     )
-    return Canteens(canteen1, canteen2, terminal1, terminal2, policy)
+    return Canteens(canteen1, canteen2, terminal1, terminal2, policy, prices[0])
 
 
 @pytest.fixture

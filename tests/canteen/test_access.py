@@ -51,7 +51,7 @@ MATRIX: dict[tuple[str, str], tuple[Path, Body, dict[str, int]]] = {
     ),
     ("GET", "/api/meal-prices"): (lambda p, c: "/api/meal-prices", None, _s(401, 200, 200, 200, 200, 403)),
     ("GET", "/api/meal-prices/{price_id:int}"): (
-        lambda p, c: "/api/meal-prices/1",
+        lambda p, c: f"/api/meal-prices/{c.price1}",
         None,
         _s(401, 200, 200, 200, 200, 403),
     ),
@@ -67,7 +67,7 @@ MATRIX: dict[tuple[str, str], tuple[Path, Body, dict[str, int]]] = {
         _s(401, 201, 403, 403, 403, 403),
     ),
     ("PATCH", "/api/meal-prices/{price_id:int}"): (
-        lambda p, c: "/api/meal-prices/1",
+        lambda p, c: f"/api/meal-prices/{c.price1}",
         lambda p, c, role: {"price_fen": 350},
         _s(401, 200, 403, 403, 403, 403),
     ),

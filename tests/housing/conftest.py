@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -37,6 +39,34 @@ def shared_app() -> Litestar:
 
         _shared_app = create_app()
     return _shared_app
+
+
+class ClockSwitch:
+    """The clock of the shared clocked app: each test points it at its own movable clock."""
+
+    def __init__(self) -> None:
+        self.current: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.current()
+
+
+_clocked_app: Litestar | None = None
+
+
+def clocked_app(clock: Callable[[], datetime]) -> Litestar:
+    """One app for the tests that move time (deadlines, escalation, periods, subsidies), with no
+    background work (those tests run the escalation pass themselves); its clock is switched to
+    the test's own. Building an app per test cost ~1 s of each of ~200 tests."""
+    global _clocked_app
+    if _clocked_app is None:
+        from app import create_app
+        from housing.settings import Settings
+
+        settings = dataclasses.replace(Settings.from_env(), run_jobs=False)
+        _clocked_app = create_app(settings=settings, clock=ClockSwitch())
+    _clocked_app.state.clock.current = clock
+    return _clocked_app
 
 
 @pytest.fixture

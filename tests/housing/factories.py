@@ -23,7 +23,7 @@ from housing.register.tables import Building, Firm, Role, Unit, Worker
 from housing.settings import Settings
 from housing.subsidies.tables import RentalSubsidyApplication, RentalSubsidyPayout, RentalSubsidyPolicy
 from housing.web import uploads
-from housing.web.db import engine, is_sqlite
+from housing.web.db import engine
 from housing.web.tables import LoginSession, LoginThrottle
 
 PASSWORD = "demo1234"
@@ -92,14 +92,32 @@ class Park:
     payout1: int  # application_old's payment for 2020-01 (31 days, 300 CNY)
 
 
+async def men_of_firm(firm_id: int, count: int, shift: str = "day") -> list[int]:
+    """`count` new men of a firm, with valid ID numbers and no bed (newcomers to place)."""
+    ids = []
+    for i in range(count):
+        man = Worker(
+            firm_id=firm_id,
+            name=f"新工{i}",
+            gender="male",
+            id_number=resident_id(date(1991, 2, 1 + i), 301 + 2 * i),
+            mobile=f"1370000{i:04d}",
+            employee_no=f"P{i:03d}",
+            shift=shift,
+            created_at=datetime.now(UTC),
+        )
+        ids.append(await _insert(man))
+    return ids
+
+
 async def empty_database() -> None:
-    tables = [t._meta.tablename for t in TABLES_CHILD_FIRST]
-    if is_sqlite():
-        for name in tables:
-            await engine().run_ddl(f'DELETE FROM "{name}"')
-    else:
-        joined = ", ".join(f'"{name}"' for name in tables)
-        await engine().run_ddl(f"TRUNCATE {joined} RESTART IDENTITY CASCADE")
+    """Every table emptied, children first, in one transaction (one commit). DELETE rather than
+    PostgreSQL's TRUNCATE: for a test's few rows it is ~10× faster (TRUNCATE makes new files for
+    every table and index, ~0.1 s per test). On PostgreSQL the ids go on counting across tests,
+    which would show any id mix-up."""
+    async with engine().transaction():
+        for table in TABLES_CHILD_FIRST:
+            await engine().run_ddl(f'DELETE FROM "{table._meta.tablename}"')
 
 
 async def _insert(row: object) -> int:

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from housing.leasing.periods import PeriodState, period_state
 from housing.leasing.tables import Period
 from housing.web.clock import park_day_start
-from tests.housing.conftest import Api
+from tests.housing.conftest import Api, clocked_app
 
 
 class MovableClock:
@@ -35,9 +35,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def timed(park: Any, clock: MovableClock) -> AsyncIterator[Api]:
-    from app import create_app
-
-    async with AsyncTestClient(app=create_app(clock=clock)) as client:
+    async with AsyncTestClient(app=clocked_app(clock)) as client:
         yield Api(client=client, park=park, _tokens={})
 
 

@@ -18,7 +18,7 @@ from housing.register.accounts import create_account
 from housing.register.tables import Role, Worker
 from housing.web.clock import park_day_start
 from tests.housing import factories
-from tests.housing.conftest import Api
+from tests.housing.conftest import Api, clocked_app
 
 
 class MovableClock:
@@ -55,13 +55,11 @@ async def add_worker(firm_id: int, name: str, order: int, hired_on: date = date(
 
 @pytest.fixture
 async def sub(park: factories.Park, clock: MovableClock) -> AsyncIterator[Api]:
-    from app import create_app
-
     worker3 = await add_worker(park.firm1, "赵磊", 71)
     await create_account("worker2", factories.PASSWORD, Role.worker, worker_id=park.firm1_other)
     await create_account("worker3", factories.PASSWORD, Role.worker, worker_id=worker3)
     await create_account("worker4", factories.PASSWORD, Role.worker, worker_id=park.firm2_worker)
-    async with AsyncTestClient(app=create_app(clock=clock)) as client:
+    async with AsyncTestClient(app=clocked_app(clock)) as client:
         api = Api(client=client, park=park, _tokens={})
         api.worker3 = worker3  # type: ignore[attr-defined]
         yield api

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from housing.settings import Settings
 from tests.housing import factories
-from tests.housing.conftest import Api
+from tests.housing.conftest import Api, clocked_app
 
 
 class MovableClock:
@@ -42,5 +42,5 @@ def make_app(clock: MovableClock) -> Any:
 
 @pytest.fixture
 async def tapi(park: factories.Park, clock: MovableClock) -> AsyncIterator[Api]:
-    async with AsyncTestClient(app=make_app(clock)) as client:
+    async with AsyncTestClient(app=clocked_app(clock)) as client:
         yield Api(client=client, park=park, _tokens={})
