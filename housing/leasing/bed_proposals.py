@@ -34,7 +34,7 @@ from housing.leasing.leases import active_on
 from housing.leasing.tables import BedAssignment, BedProposal, Lease
 from housing.register.tables import Firm, HousingStatus, Unit, UnitStatus, Worker
 from housing.web import audit
-from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
+from housing.web.access import STAFF_HR, Viewer, allow, firm_written_for, viewer_of
 from housing.web.clock import as_date, as_datetime, park_day
 from housing.web.db import json_value, write_transaction
 from housing.web.problems import Problem, invalid
@@ -169,19 +169,9 @@ def proposed_beds(inputs: Inputs, plan: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _firm_of(viewer: Viewer, asked: int | None) -> int:
-    if viewer.is_staff:
-        if asked is None:
-            raise invalid("firm_id", "firm_id_required")
-        return asked
-    if asked is not None and asked != viewer.firm_id:
-        raise invalid("firm_id", "firm_not_yours")
-    assert viewer.firm_id is not None
-    return viewer.firm_id
-
-
 async def propose(viewer: Viewer, body: ProposalCreate) -> ProposalOut:
-    firm_id = _firm_of(viewer, body.firm_id)
+    firm_id = firm_written_for(viewer, body.firm_id)
+    assert firm_id is not None  # a new proposal always names its firm
     if not await Firm.exists().where(Firm.id == firm_id):
         raise invalid("firm_id", "unknown_reference")
     today = park_day(viewer.now)

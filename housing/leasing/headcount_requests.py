@@ -21,7 +21,7 @@ from housing.leasing.periods import PeriodState, period_state
 from housing.leasing.tables import HeadcountRequest, Period
 from housing.register.tables import Building, Firm
 from housing.web import resource
-from housing.web.access import STAFF_HR, Viewer, allow, viewer_of
+from housing.web.access import STAFF_HR, Viewer, allow, firm_written_for, viewer_of
 from housing.web.clock import as_date, as_datetime, park_day
 from housing.web.db import json_value
 from housing.web.problems import FieldError, Problem, invalid, unique_field
@@ -130,12 +130,9 @@ async def prepare(values: Row, current: Row | None, viewer: Viewer) -> Row:
         if values.get("priority") is not None:
             raise Problem(403, "forbidden", errors=[FieldError("priority", "staff_sets_priority")])
         values.pop("priority", None)
-        if values.get("firm_id") not in (None, viewer.firm_id):
-            raise Problem(403, "forbidden", errors=[FieldError("firm_id", "firm_not_yours")])
-        if current is None:
-            values["firm_id"] = viewer.firm_id
-    elif current is None and values.get("firm_id") is None:
-        raise invalid("firm_id", "firm_id_required")
+    firm_id = firm_written_for(viewer, values.get("firm_id"), new=current is None)
+    if not viewer.is_staff and current is None:
+        values["firm_id"] = firm_id
     period_id = current["period_id"] if current else values["period_id"]
     period = await Period.select(Period.request_deadline, Period.allocated_run_id).where(Period.id == period_id).first()
     if period is None:

@@ -21,7 +21,7 @@ from piccolo.columns.combination import Combinable
 from housing.register import validators
 from housing.register.tables import Firm, Worker
 from housing.web import resource
-from housing.web.access import EVERYONE, STAFF_HR, Viewer, allow, viewer_of
+from housing.web.access import EVERYONE, STAFF_HR, Viewer, allow, firm_written_for, viewer_of
 from housing.web.clock import as_date, park_day
 from housing.web.problems import FieldError, Problem, invalid, unique_field
 from housing.web.resource import Id, PageDep, PathId, Row
@@ -80,16 +80,14 @@ class WorkerOut(msgspec.Struct):
 
 
 def to_out(row: Row, viewer: Viewer) -> WorkerOut:
-    id_number = row["id_number"] if viewer.is_staff else validators.mask_resident_id(row["id_number"])
-    return WorkerOut(
-        **{
-            **row,
-            "id_number": id_number,
-            "active": bool(row["active"]),
-            "hired_on": as_date(row["hired_on"]) if row["hired_on"] else None,
-            "left_on": as_date(row["left_on"]) if row["left_on"] else None,
-        }
-    )
+    """The row as the API answers it (HR sees ID numbers masked). The row is the query's own
+    fresh dict, changed in place: this runs 50 times for each page of HR's most-opened list."""
+    if not viewer.is_staff:
+        row["id_number"] = validators.mask_resident_id(row["id_number"])
+    row["active"] = bool(row["active"])
+    row["hired_on"] = as_date(row["hired_on"]) if row["hired_on"] else None
+    row["left_on"] = as_date(row["left_on"]) if row["left_on"] else None
+    return WorkerOut(**row)
 
 
 def scope(viewer: Viewer) -> Combinable | None:
@@ -102,15 +100,11 @@ def scope(viewer: Viewer) -> Combinable | None:
 
 def _choose_firm(values: Row, current: Row | None, viewer: Viewer) -> None:
     """Staff names the firm; HR's workers are always HR's own firm, whatever the body says."""
+    firm_id = firm_written_for(viewer, values.get("firm_id"), new=current is None)
     if viewer.is_staff:
-        if current is None and values.get("firm_id") is None:
-            raise invalid("firm_id", "firm_id_required")
         return
-    sent = values.get("firm_id")
-    if sent is not None and sent != viewer.firm_id:
-        raise Problem(403, "forbidden", errors=[FieldError("firm_id", "firm_not_yours")])
     if current is None:
-        values["firm_id"] = viewer.firm_id
+        values["firm_id"] = firm_id
     else:
         values.pop("firm_id", None)
 

@@ -31,10 +31,9 @@ from litestar import Litestar
 from housing.tickets import deadlines
 from housing.tickets.notifications import LogChannel, OutboundChannel, deliver, notify
 from housing.tickets.tables import Escalation, Ticket, TicketEvent
-from housing.web.audit import changed_fields
+from housing.web import audit
 from housing.web.clock import Clock, as_datetime
 from housing.web.db import write_transaction
-from housing.web.tables import AuditEntry
 
 log = logging.getLogger("housing.tickets")
 
@@ -66,16 +65,8 @@ async def _escalate_one(ticket: dict[str, Any], kind: str, now: datetime) -> boo
         key = "notice_ticket_warning" if kind == "warning" else "notice_ticket_overdue"
         due = local_text(as_datetime(ticket["due_at"]))
         await notify(told, f"ticket_{kind}", bilingual(key, id=ticket["id"], due=due), now, ticket["id"])
-    await AuditEntry.insert(
-        AuditEntry(
-            at=now,
-            account_id=None,
-            username="system",
-            table_name="ticket",
-            row_id=ticket["id"],
-            action=f"escalate_{kind}",
-            changes=changed_fields(None, {"escalation": kind, "notified_account_id": told}),
-        )
+    await audit.record_system(
+        now, "ticket", ticket["id"], f"escalate_{kind}", after={"escalation": kind, "notified_account_id": told}
     )
     return True
 
@@ -133,7 +124,7 @@ async def _auto_close(now: datetime) -> int:
                     ticket_id=row["id"],
                     at=now,
                     account_id=None,
-                    actor="system",
+                    actor=audit.SYSTEM,
                     action="auto_close",
                     from_state="resolved",
                     to_state="closed",
@@ -147,16 +138,8 @@ async def _auto_close(now: datetime) -> int:
                 now,
                 row["id"],
             )
-            await AuditEntry.insert(
-                AuditEntry(
-                    at=now,
-                    account_id=None,
-                    username="system",
-                    table_name="ticket",
-                    row_id=row["id"],
-                    action="auto_close",
-                    changes=changed_fields({"state": "resolved"}, {"state": "closed"}),
-                )
+            await audit.record_system(
+                now, "ticket", row["id"], "auto_close", before={"state": "resolved"}, after={"state": "closed"}
             )
         closed += 1
     return closed

@@ -319,7 +319,7 @@ async def _event(
             ticket_id=ticket_id,
             at=now,
             account_id=viewer.account_id if viewer else None,
-            actor=viewer.username if viewer else "system",
+            actor=viewer.username if viewer else audit.SYSTEM,
             action=action,
             from_state=before,
             to_state=after,

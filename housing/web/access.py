@@ -20,7 +20,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from housing.register.tables import Role
-from housing.web.problems import Problem
+from housing.web.problems import FieldError, Problem, invalid
 
 ANONYMOUS = "anonymous"
 _STAFF_ROLE, _HR_ROLE = Role.staff.value, Role.hr.value
@@ -71,7 +71,10 @@ def allow(roles: frozenset[str], *, own_account: bool = False) -> dict[str, Any]
     return {"roles": roles, "own_account": own_account}
 
 
-def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Deny by default: the route's declared roles, and HR of a deactivated firm only reads.
+    A coroutine on purpose: Litestar runs a plain-function guard in a worker thread, one thread
+    hop on every request for a check that takes microseconds."""
     roles: frozenset[str] | None = handler.opt.get("roles")
     if roles is None:
         raise PermissionDeniedException("route declares no roles")
@@ -94,3 +97,16 @@ def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
     if not isinstance(user, Viewer):  # pragma: no cover - the auth middleware guarantees it
         raise PermissionDeniedException("not logged in")
     return user
+
+
+def firm_written_for(viewer: Viewer, sent: int | None, *, new: bool = True) -> int | None:
+    """The firm a write is for — one rule for every route that takes a `firm_id`: staff must
+    name it (when creating), HR writes for its own firm only (naming another is 403, naming none
+    means its own). None: staff editing a row whose firm stays."""
+    if viewer.is_staff:
+        if new and sent is None:
+            raise invalid("firm_id", "firm_id_required")
+        return sent
+    if sent is not None and sent != viewer.firm_id:
+        raise Problem(403, "forbidden", errors=[FieldError("firm_id", "firm_not_yours")])
+    return viewer.firm_id

@@ -72,6 +72,32 @@ async def record(
     )
 
 
+SYSTEM = "system"  # who the audit log names for work no person asked for (escalation, auto-close)
+
+
+async def record_system(
+    at: datetime,
+    table: str,
+    row_id: int,
+    action: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Write one entry for the park's own background work, at the time that work took as now
+    (a pass run with a moved clock records that moment); inside the work's transaction."""
+    await AuditEntry.insert(
+        AuditEntry(
+            at=at,
+            account_id=None,
+            username=SYSTEM,
+            table_name=table,
+            row_id=row_id,
+            action=action,
+            changes=changed_fields(before, after),
+        )
+    )
+
+
 async def record_many(
     viewer: Viewer, table: str, action: str, rows: list[tuple[int, Mapping[str, Any]]], batch: int = 1000
 ) -> None:

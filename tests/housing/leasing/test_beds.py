@@ -5,32 +5,16 @@ their bed and roommates; the 房态图 adds it all up."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from housing.leasing.tables import BedAssignment
 from housing.register.tables import Worker
-from tests.housing.factories import resident_id
-
-
-async def _men_of_firm1(park, count: int) -> list[int]:
-    ids = []
-    for i in range(count):
-        row = Worker(
-            firm_id=park.firm1,
-            name=f"工人{i}",
-            gender="male",
-            id_number=resident_id(date(1990, 1, 1 + i), 101 + 2 * i),
-            mobile=f"1390000{i:04d}",
-            employee_no=f"M{i:03d}",
-            created_at=datetime.now(UTC),
-        )
-        ids.append(int((await Worker.insert(row))[0]["id"]))
-    return ids
+from tests.housing import factories
 
 
 async def test_hr_puts_its_worker_into_a_free_bed_of_its_unit(api) -> None:
     park = api.park
-    (new,) = await _men_of_firm1(park, 1)
+    (new,) = await factories.men_of_firm(park.firm1, 1)
     put = await api.post("hr1", "/api/bed-assignments", json={"worker_id": new, "unit_id": park.units[0], "bed": 2})
     assert put.status_code == 201, put.text
     assert put.json()["building_code"] == "B01" and put.json()["bed"] == 2
@@ -39,7 +23,7 @@ async def test_hr_puts_its_worker_into_a_free_bed_of_its_unit(api) -> None:
 
 async def test_the_wrong_bed_is_refused_with_a_reason(api, counts) -> None:
     park = api.park
-    (new,) = await _men_of_firm1(park, 1)
+    (new,) = await factories.men_of_firm(park.firm1, 1)
     before = await counts()
     cases = [
         ("hr1", {"worker_id": park.firm1_other, "unit_id": park.units[0], "bed": 2}, 422, "unit_id"),  # a woman
@@ -72,7 +56,7 @@ async def test_a_move_ends_the_old_bed_and_keeps_the_history(api) -> None:
 
 async def test_twenty_claims_of_one_bed_at_once_land_once(api) -> None:
     park = api.park
-    workers = await _men_of_firm1(park, 20)
+    workers = await factories.men_of_firm(park.firm1, 20)
     headers = await api.headers("hr1")
     api.client.cookies.clear()
     responses = await asyncio.gather(
@@ -91,13 +75,13 @@ async def test_twenty_claims_of_one_bed_at_once_land_once(api) -> None:
 
 async def test_a_worker_sees_their_bed_and_roommates(api) -> None:
     park = api.park
-    (roommate,) = await _men_of_firm1(park, 1)
+    (roommate,) = await factories.men_of_firm(park.firm1, 1)
     await api.post("hr1", "/api/bed-assignments", json={"worker_id": roommate, "unit_id": park.units[0], "bed": 2})
     bed = await api.get("worker1", "/api/me/bed")
     assert bed.status_code == 200, bed.text
     body = bed.json()
     assert (body["building_code"], body["floor"], body["unit_number"], body["bed"]) == ("B01", 1, "101", 1)
-    assert body["roommates"] == [{"bed": 2, "name": "工人0"}]
+    assert body["roommates"] == [{"bed": 2, "name": "新工0"}]
     assert body["pending_move"] is None
     # `ends_on` is the last night there: a worker moving out today still sleeps there tonight
     await api.post("hr1", f"/api/bed-assignments/{park.bed1}/end", json={})
@@ -109,7 +93,7 @@ async def test_a_worker_sees_their_bed_and_roommates(api) -> None:
 
 async def test_the_occupancy_board_adds_up(api) -> None:
     park = api.park
-    (roommate,) = await _men_of_firm1(park, 1)
+    (roommate,) = await factories.men_of_firm(park.firm1, 1)
     await api.post("hr1", "/api/bed-assignments", json={"worker_id": roommate, "unit_id": park.units[0], "bed": 2})
     board = (await api.get("staff", "/api/occupancy")).json()
     b01 = next(b for b in board["buildings"] if b["code"] == "B01")

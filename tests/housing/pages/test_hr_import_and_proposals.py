@@ -5,11 +5,12 @@ words), keep to the firm, and refuse a post without the CSRF token."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from housing.leasing.tables import BedAssignment, BedProposal
 from housing.register.tables import Worker
+from tests.housing import factories
 from tests.housing.excel.helpers import WORKER_HEADERS, workers_book
 from tests.housing.factories import resident_id
 from tests.housing.pages.conftest import Browser, field_errors
@@ -116,22 +117,6 @@ async def test_an_import_without_the_csrf_token_is_refused(browser: Browser, cou
     assert await BedProposal.count() == proposals
 
 
-async def _men_of_firm1(park: Any, count: int) -> list[int]:
-    ids = []
-    for i in range(count):
-        man = Worker(
-            firm_id=park.firm1,
-            name=f"新工{i}",
-            gender="male",
-            id_number=resident_id(date(1991, 2, 1 + i), 301 + 2 * i),
-            mobile=f"1370000{i:04d}",
-            employee_no=f"P{i:03d}",
-            created_at=datetime.now(UTC),
-        )
-        ids.append(int((await Worker.insert(man))[0]["id"]))
-    return ids
-
-
 def _open_beds() -> Any:
     return BedAssignment.select(BedAssignment.worker_id, BedAssignment.unit_id, BedAssignment.bed).where(
         BedAssignment.ends_on.is_null()
@@ -140,7 +125,7 @@ def _open_beds() -> Any:
 
 async def test_hr_asks_for_a_proposal_sees_it_and_confirming_makes_the_beds(browser: Browser) -> None:
     park = browser.park
-    newcomers = await _men_of_firm1(park, 2)
+    newcomers = await factories.men_of_firm(park.firm1, 2)
     await browser.log_in("hr1")
     board = (await browser.get("/hr/beds")).text
     assert 'action="/hr/beds/proposals"' in board and 'name="starts_on"' in board
@@ -167,7 +152,7 @@ async def test_hr_asks_for_a_proposal_sees_it_and_confirming_makes_the_beds(brow
 
 async def test_a_stale_proposal_shows_the_api_s_409_and_a_way_to_ask_again(browser: Browser) -> None:
     park = browser.park
-    first, _ = await _men_of_firm1(park, 2)
+    first, _ = await factories.men_of_firm(park.firm1, 2)
     await browser.log_in("hr1")
     where = (await browser.post("/hr/beds/proposals", {})).headers["location"]
     by_hand = {"worker_id": str(first), "unit_id": str(park.units[0]), "bed": "4"}
