@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import msgspec
@@ -52,6 +53,22 @@ def decode(values: dict[str, Any], target: type[StructT], lang: Lang) -> StructT
     if where := nul_path(value):
         raise invalid(where, "unusable_value")
     return value
+
+
+def yuan_to_fen(form: dict[str, str], yuan_field: str, fen_field: str) -> dict[str, str]:
+    """A money field typed in yuan (`1500` or `1500.50`) as the API's fen field; the struct's
+    own limits then judge the amount. More than two decimals is refused by name."""
+    sent = {k: v for k, v in form.items() if k != yuan_field}
+    yuan = form.get(yuan_field, "")
+    if yuan:
+        try:
+            exact = Decimal(yuan) * 100
+        except InvalidOperation:
+            raise invalid(yuan_field, "unusable_value") from None
+        if not exact.is_finite() or exact != exact.to_integral_value():
+            raise invalid(yuan_field, "excel_yuan_precision")
+        sent[fen_field] = str(int(exact))
+    return sent
 
 
 @dataclass

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import QueryParameter
@@ -24,9 +25,10 @@ from housing.leasing.leases import LEASES, active_on
 from housing.leasing.periods import PERIODS, PeriodOut, PeriodState
 from housing.leasing.runs import MOVES, recent_run_ids, run_view
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease
-from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.forms import Messages, decode, form_of, messages, yuan_to_fen
 from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
+from housing.register.buildings import BUILDINGS
 from housing.register.tables import Role, Unit, Worker
 from housing.register.workers import WORKERS, WorkerCreate, WorkerPatch, search
 from housing.subsidies import applications as subsidy_applications
@@ -34,6 +36,7 @@ from housing.tickets import surveys
 from housing.web import resource
 from housing.web.access import Viewer, allow, viewer_of
 from housing.web.clock import park_day
+from housing.web.i18n import Lang
 from housing.web.problems import FieldError, Problem, not_found
 from housing.web.resource import MAX_ID, Page, PathId
 
@@ -67,6 +70,7 @@ async def _home(request: Request[Any, Any, Any], problem: Messages | None = None
         found = await resource.list_page(REQUESTS, viewer, Page(1, 0), [HeadcountRequest.period_id == period.id])
         filed = found.items[0] if found.items else None
     moves = (await resource.list_page(MOVES, viewer, ALL)).items
+    buildings = (await resource.list_page(BUILDINGS, viewer, ALL)).items
     latest = await recent_run_ids(limit=1)
     run = await run_view(viewer, latest[0]) if latest else None
     return render(
@@ -76,6 +80,7 @@ async def _home(request: Request[Any, Any, Any], problem: Messages | None = None
         period=period,
         filed=filed,
         moves=moves,
+        buildings=buildings,
         run=run,
         problem=problem,
         form=form or {},
@@ -93,16 +98,32 @@ async def file_request(request: Request[Any, Any, Any]) -> Any:
     """File the firm's request, or change the one it filed (the API's create and update)."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
+    chosen = [v for v in (await request.form()).getall("building_ids", []) if isinstance(v, str) and v]
+    form.pop("building_ids", None)  # a list: the ticked boxes, not the last one's value
     try:
+        values = yuan_to_fen(form, "max_monthly_rent_yuan", "max_monthly_rent_fen")
         request_id = form.get("request_id")
         if request_id:
-            patch = decode(form, RequestPatch, lang)
+            patch = decode(values, RequestPatch, lang)
+            _preferences(patch, values, chosen, lang)
             await resource.update(REQUESTS, viewer, _id(request_id), resource.sent(patch))
         else:
-            await resource.create(REQUESTS, viewer, resource.sent(decode(form, RequestCreate, lang)))
+            body = decode(values, RequestCreate, lang)
+            _preferences(body, values, chosen, lang)
+            await resource.create(REQUESTS, viewer, resource.sent(body))
     except Problem as problem:
-        return await _home(request, messages(problem, lang), form)
+        return await _home(request, messages(problem, lang), {**form, "building_ids": ",".join(chosen)})
     return see_other("/hr?done=request")
+
+
+def _preferences(target: RequestCreate | RequestPatch, values: dict[str, str], chosen: list[str], lang: Lang) -> None:
+    """The form always states both preferences: no building ticked means any building, an empty
+    rent cap means no cap (so HR can take either back); the API's struct judges the values."""
+    said = decode(
+        {"building_ids": chosen or None, "max_monthly_rent_fen": values.get("max_monthly_rent_fen")}, RequestPatch, lang
+    )
+    target.building_ids = None if said.building_ids is msgspec.UNSET else said.building_ids
+    target.max_monthly_rent_fen = None if said.max_monthly_rent_fen is msgspec.UNSET else said.max_monthly_rent_fen
 
 
 def _id(value: str) -> int:

@@ -3,7 +3,6 @@ I still have to make. The bed comes from the query behind `GET /api/me/bed`."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -13,7 +12,7 @@ from litestar.response import Template
 from canteen import meal_records
 from canteen.tables import MealRecord
 from housing.leasing.occupancy import bed_of
-from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.forms import Messages, decode, form_of, messages, yuan_to_fen
 from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
 from housing.subsidies import applications, payouts
@@ -21,7 +20,7 @@ from housing.subsidies.tables import LIVE_STATUSES
 from housing.web import resource, uploads
 from housing.web.access import WORKER, allow, viewer_of
 from housing.web.clock import park_day
-from housing.web.problems import Problem, invalid
+from housing.web.problems import Problem
 from housing.web.resource import Page, PathId
 
 
@@ -43,19 +42,8 @@ Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
 
 
 def rent_fen_of(form: dict[str, str]) -> dict[str, str]:
-    """The form's rent in yuan (`1500` or `1500.50`) as the API's `monthly_rent_fen`; the
-    struct's own limits then judge the amount. More than two decimals is refused by name."""
-    sent = {k: v for k, v in form.items() if k != "monthly_rent_yuan"}
-    yuan = form.get("monthly_rent_yuan", "")
-    if yuan:
-        try:
-            exact = Decimal(yuan) * 100
-        except InvalidOperation:
-            raise invalid("monthly_rent_yuan", "unusable_value") from None
-        if not exact.is_finite() or exact != exact.to_integral_value():
-            raise invalid("monthly_rent_yuan", "excel_yuan_precision")
-        sent["monthly_rent_fen"] = str(int(exact))
-    return sent
+    """The application form's monthly rent in yuan, as the API's `monthly_rent_fen`."""
+    return yuan_to_fen(form, "monthly_rent_yuan", "monthly_rent_fen")
 
 
 async def _subsidy(

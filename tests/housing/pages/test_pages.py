@@ -12,6 +12,7 @@ import pytest
 
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Move
 from housing.register.tables import Worker
+from housing.web.db import json_value
 from tests.housing.factories import new_worker
 from tests.housing.pages.conftest import Browser, field_errors
 
@@ -141,6 +142,37 @@ async def test_hr_files_the_request_and_bad_input_is_shown_next_to_the_field(bro
     row = await HeadcountRequest.select().where(HeadcountRequest.id == park.request1).first()
     assert (row["male_beds"], row["female_beds"]) == (4, 3)
     assert "申请已保存" in (await browser.get(good.headers["location"])).text
+
+
+def json_list(value: Any) -> list[int]:
+    return list(json_value(value) or [])
+
+
+async def test_hr_chooses_buildings_and_a_rent_cap_in_yuan_and_can_take_them_back(browser: Browser) -> None:
+    park = browser.park
+    await browser.log_in("hr1")
+    page = (await browser.get("/hr")).text
+    offered = set(re.findall(r'name="building_ids" value="(\d+)"', page))
+    assert {str(park.building_any), str(park.building_female), str(park.building_empty)} <= offered
+    form = {"period_id": park.period_open, "request_id": park.request1, "male_beds": "6", "female_beds": "2"}
+    chosen = [str(park.building_any), str(park.building_female)]
+    saved = await browser.post("/hr/request", {**form, "building_ids": chosen, "max_monthly_rent_yuan": "1500.50"})
+    assert saved.status_code == 303, saved.text
+    row = await HeadcountRequest.select().where(HeadcountRequest.id == park.request1).first()
+    assert sorted(json_list(row["building_ids"])) == sorted(int(b) for b in chosen)
+    assert row["max_monthly_rent_fen"] == 150050
+    page = (await browser.get("/hr")).text
+    assert f'value="{park.building_any}" checked' in page and 'value="1500.50"' in page
+    bad = await browser.post("/hr/request", {**form, "building_ids": chosen, "max_monthly_rent_yuan": "12.345"})
+    assert bad.status_code == 422 and "max_monthly_rent_yuan" in field_errors(bad.text)
+    unknown = await browser.post("/hr/request", {**form, "building_ids": ["999999"]})
+    assert unknown.status_code == 422 and "building_ids" in field_errors(unknown.text)
+    row = await HeadcountRequest.select().where(HeadcountRequest.id == park.request1).first()
+    assert row["max_monthly_rent_fen"] == 150050  # refused posts changed nothing
+    cleared = await browser.post("/hr/request", form)  # nothing ticked, no cap: any building, no cap
+    assert cleared.status_code == 303
+    row = await HeadcountRequest.select().where(HeadcountRequest.id == park.request1).first()
+    assert row["building_ids"] in (None, "null") and row["max_monthly_rent_fen"] is None
 
 
 async def test_hr_adds_edits_and_deactivates_a_worker_through_the_api_rules(browser: Browser) -> None:
