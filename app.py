@@ -10,6 +10,7 @@ logged out, a page sends the reader to `/login`.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from litestar import Litestar, Router, get
@@ -109,6 +110,14 @@ async def close_database(app: Litestar) -> None:
         await engine().close_connection_pool()  # type: ignore[attr-defined]
 
 
+def freeze_startup_objects(app: Litestar) -> None:
+    """Last on start-up: move everything built so far (routes, schemas, tables — ~180,000
+    objects) out of the garbage collector's sight. A full collection otherwise walks them all
+    (~0.1 s) at unpredictable moments, which lands in some request's answer time. (A splice of
+    the collector's lists: no collection runs here.)"""
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, clock: Clock = system_clock, **overrides: Any) -> Litestar:
     settings = settings or Settings.from_env()
     auth = make_auth(settings)
@@ -152,7 +161,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock, **
     app = Litestar(
         route_handlers=[api, health, mount_admin(settings), docs_assets(), pages_router(), static_files()],  # pages
         on_app_init=[auth.on_app_init],
-        on_startup=[open_database, start_scheduler],  # tickets: the escalation pass
+        on_startup=[open_database, start_scheduler, freeze_startup_objects],  # tickets: the escalation pass
         on_shutdown=[stop_scheduler, close_database],  # tickets
         state=State({"settings": settings, "auth": auth, "clock": clock, "runner": Runner(clock)}),
         request_class=ApiRequest,
