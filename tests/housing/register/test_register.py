@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from housing.register.units import monthly_rent_fen
+from tests.housing import factories
 from tests.housing.factories import credit_code, new_worker
 
 
@@ -83,6 +84,20 @@ async def test_pagination_reports_total_limit_offset(api) -> None:
     assert (first["total"], first["limit"], first["offset"], len(first["items"])) == (4, 3, 0, 3)
     assert (second["total"], second["offset"], len(second["items"])) == (4, 3, 1)
     assert {u["id"] for u in first["items"]}.isdisjoint({u["id"] for u in second["items"]})
+
+
+async def test_a_filtered_total_counts_every_match_beyond_the_page(api) -> None:
+    """The total is counted over the same conditions as the page (a search sends its value
+    twice, name or employee number), whatever the page's limit and offset."""
+    await factories.men_of_firm(api.park.firm1, 7)  # 新工0 … 新工6, employee numbers P000 … P006
+    seen = []
+    for offset in (0, 3, 6, 9):
+        page = (await api.get("hr1", f"/api/workers?q=新工&limit=3&offset={offset}")).json()
+        assert page["total"] == 7 and page["offset"] == offset, page
+        seen += [w["name"] for w in page["items"]]
+    assert sorted(seen) == [f"新工{i}" for i in range(7)]
+    assert (await api.get("hr1", "/api/workers?q=P00&gender=male&limit=2")).json()["total"] == 7
+    assert (await api.get("hr2", "/api/workers?q=新工&limit=2")).json()["total"] == 0  # another firm's
 
 
 async def test_filters(api) -> None:
