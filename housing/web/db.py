@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -22,7 +23,7 @@ import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 
 @cache
@@ -82,7 +83,7 @@ class ParkSQLiteEngine(SQLiteEngine):
             # A kept read connection must never hold the process open at exit.
             connection._thread.daemon = True
             await connection
-            connection.row_factory = dict_factory  # type: ignore[assignment]
+            connection.row_factory = sqlite3.Row
             await connection.execute("PRAGMA foreign_keys = 1")
             self._readers[loop] = connection
         return connection
@@ -98,9 +99,19 @@ class ParkSQLiteEngine(SQLiteEngine):
         # Piccolo tags only inserts with a query type; a read is a statement that starts SELECT.
         if not query.lstrip()[:6].upper() == "SELECT":
             return await super()._run_in_new_connection(query, args, query_type, table)
+        return await self.read(query, args or [])
+
+    async def read(self, query: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        """Rows as dicts. One trip to the connection's thread (`execute_fetchall`; execute,
+        fetch and close as three trips cost ~0.05 ms each), rows made there by sqlite3's C
+        `Row` and turned into dicts here with the column names read once (Piccolo's
+        `dict_factory` reads `cursor.description` again for every row)."""
         connection = await self.reader()
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        rows = list(await connection.execute_fetchall(query, args))
+        if not rows:
+            return []
+        names = rows[0].keys()
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 async def close_readers() -> None:
@@ -160,9 +171,7 @@ async def fetch_sql(sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
     the kept connection, on PostgreSQL from the pool (or a connection of its own without one)."""
     db = engine()
     if isinstance(db, ParkSQLiteEngine):
-        connection = await db.reader()
-        async with connection.execute(sql, args) as cursor:
-            return await cursor.fetchall()  # type: ignore[return-value]
+        return await db.read(sql, args)
     pool = getattr(db, "pool", None)
     if pool is not None:
         async with pool.acquire() as connection:
