@@ -28,6 +28,7 @@ from .model import (
     Prep,
     build_model,
     full_model_columns,
+    level_value,
     lp_moves_bound,
     prepare,
     solve_levels,
@@ -304,17 +305,37 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         moved = keep_residents(instance, prep, moved)
         return values_from_counts(model, moved if within_budget(moved) else counts, vals)
 
-    def start_for(moves_budget: int) -> list[float] | None:
-        """The LP relaxation under the budget, rounded, residents kept: a start within it."""
+    def start_for(moves_budget: int, near: list[float] | None = None) -> list[float] | None:
+        """A start within the budget: the better (on level 1) of the LP relaxation under the
+        budget, rounded, and the plan ``near`` (e.g. level 2's best so far) repaired to fit it —
+        the repair gives residents back at a small cost in penalty, so it is often the closer."""
         b = moves_budget if budget is None else min(budget, moves_budget)
+        cands: list[dict[Key, int]] = []
+        if near is not None:
+            counts, needs = counts_from_model(model, near)
+            repaired = within_budget_or_repaired(pack_pool(prep, counts, needs), b)
+            if repaired is not None:
+                cands.append(repaired)
         rounded = rounded_start(instance, prep, max(0.3, 0.1 * control.left()), pack_pool, b, control)
-        if rounded is None:
+        if rounded is not None:
+            fitted = within_budget_or_repaired(rounded[0], b)
+            if fitted is not None:
+                cands.append(fitted)
+        if not cands:
             return None
-        counts = within_budget_or_repaired(rounded[0], b)
-        return None if counts is None else values_from_counts(model, counts, [0.0] * len(model.all_vars))
+        starts = [values_from_counts(model, c, [0.0] * len(model.all_vars)) for c in cands]
+        return min(starts, key=lambda v: level_value(model, "shortfall_penalty", v))
+
+    lp_moves_at: dict[int, float] = {}  # LP bounds on the moves at a penalty, computed once
+
+    def lp_moves(penalty: int) -> float:
+        if penalty not in lp_moves_at:
+            seconds = max(0.2, 0.1 * control.left())
+            lp_moves_at[penalty] = lp_moves_bound(instance, penalty, prep, budget, seconds, control)
+        return lp_moves_at[penalty]
 
     def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
-        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven)
+        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven, lp_moves)
 
     # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
     # found by solving level 1 under moves budgets, then LNS
@@ -338,7 +359,8 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
             and all(proven[n][0] and proven[n][1] == obj[n] for n in LEVELS)):
         status = "optimal"
 
-    bound = _bounds(instance, prep, obj, results, lp_bound_value, fewest, budget, control, limit, t0)
+    bound = _bounds(instance, prep, obj, results, lp_bound_value, fewest, budget, control, limit, t0,
+                    lp_moves_at.get(obj["shortfall_penalty"]))
     control.improved(bound=bound)
     control.flush()
     levels = [{"level": r.name, "value": r.value, "proven": r.proven, "seconds": round(r.seconds, 3)}
@@ -352,7 +374,7 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
 
 def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[LevelResult],
             lp_value: float, fewest: int, budget: int | None, control: Control, limit: float,
-            t0: float) -> dict[str, int]:
+            t0: float, lp_moves: float | None = None) -> dict[str, int]:
     """Proven lower bounds on the plan's first two levels, rounded up (levels are integers),
     capped at the plan's values.
 
@@ -360,7 +382,8 @@ def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[L
     budget, both valid because the aggregated model is exact for level 1). Moves, among plans
     with at most the plan's penalty: the fewest moves of any plan (exact), SCIP's bound on level
     2 (valid when the level-1 value it was held to is at least the plan's penalty), and the LP
-    relaxation of level 2 held at the plan's penalty when there is time for it.
+    relaxation of level 2 held at the plan's penalty (``lp_moves`` if level 2 computed it
+    already, else when there is time for it).
     """
     def up(x: float) -> int:
         return max(0, math.ceil(x - 1e-6 * max(1.0, abs(x)))) if math.isfinite(x) else 0
@@ -371,7 +394,9 @@ def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[L
     db = float(fewest)
     if len(results) > 1 and results[1].name == "displaced_workers" and results[0].value >= penalty:
         db = max(db, results[1].bound)
-    if up(db) < moves and not (len(results) > 1 and results[1].proven):
+    if lp_moves is not None:
+        db = max(db, lp_moves)
+    elif up(db) < moves and not (len(results) > 1 and results[1].proven):
         # only in time that explaining and writing the plan will not need
         seconds = t0 + limit - time.monotonic() - 0.5 - FINISH_SECONDS_PER_UNIT * len(instance.units)
         if seconds > 0.2 + 1e-4 * len(instance.units) and not control.stop_requested():
