@@ -159,11 +159,12 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
 
     Phases, sharing the time until ``until``:
 
-    1. a weighted SCIP solve from the level-1 plan (:func:`weighted_descent`, an eighth) and
-       LNS over firms (:func:`polish`, to 40%): the quick gains (M-0.8: 1,156 moves to 289 in 3 s);
-    2. :func:`budget_descent` (up to 85% of what is left, when that is at least
-       ``BUDGET_DESCENT_MIN_SECONDS``), told ``target_budget`` = floor(1.5 x the LP bound on
-       the moves at ``target``) (``lp_moves``): the benchmark's target. A plan within a budget
+    1. a weighted SCIP solve from the level-1 plan (:func:`weighted_descent`, a twelfth) and
+       LNS over firms (:func:`polish`; all the rest unless the span is at least
+       ``BUDGET_DESCENT_MIN_SECONDS``, else half): the quick gains (M-0.8: 1,156 moves to 289
+       in 3 s);
+    2. :func:`budget_descent` (70% of what is left, on long spans), told ``target_budget`` =
+       floor(1.5 x the LP bound on the moves at ``target``) (``lp_moves``): the benchmark's target. A plan within a budget
        at most that meets it; a dual bound above ``target`` under a budget at least that
        proves it out of reach (floor = budget + 1);
     3. LNS again from the best plan, with the rest.
@@ -173,7 +174,7 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
     """
     t = time.monotonic()
     span = max(0.0, min(until, control.deadline) - t)
-    best, exact = weighted_descent(model, control, target, values, t + span / 8)
+    best, exact = weighted_descent(model, control, target, values, t + span / 12)
     if exact and first_proven:
         return best, level_value(model, "displaced_workers", best)
     first: int | None = None
@@ -183,10 +184,11 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
             floor = max(floor, math.ceil(lp - 1e-6 * max(1.0, abs(lp))))
             first = target_budget(lp)
             control.improved(bound={"displaced_workers": floor})
-    best = _polish_held(model, prep, control, target, best, t + 0.4 * span)
+    descend = span >= BUDGET_DESCENT_MIN_SECONDS
+    best = _polish_held(model, prep, control, target, best, t + (0.5 if descend else 1.0) * span)
     left = max(0.0, min(until, control.deadline) - time.monotonic())
-    if left >= BUDGET_DESCENT_MIN_SECONDS and (first is None or first < level_value(model, "displaced_workers", best)):
-        best, floor = budget_descent(model, control, target, best, floor, time.monotonic() + 0.85 * left,
+    if descend and (first is None or first < level_value(model, "displaced_workers", best)):
+        best, floor = budget_descent(model, control, target, best, floor, time.monotonic() + 0.7 * left,
                                      start_for, first=first)
     return _polish_held(model, prep, control, target, best, until), floor
 
@@ -212,10 +214,11 @@ def target_budget(lp_moves: float) -> int:
     return math.floor(TARGET_LP_FACTOR * lp_moves + 1e-9)
 
 
-# Below this (what is left of level 2 after the first LNS) a first-level solve under a budget
-# rarely reaches the target or proves anything: measured on M (30 s), 9 s probes at 1.5x the
-# LP bound settled nothing on M-0.8 and M-1.1, while LNS went on improving; XL gets ~30 s.
-BUDGET_DESCENT_MIN_SECONDS = 20.0
+# Level 2's time below which it is all LNS: a first-level solve under a budget takes about as
+# long as level 1 (16 s on M, 40 s on L); measured on M (30 s), 9 s probes at 1.5x the LP bound
+# settled nothing on M-0.8 and M-1.1, while LNS alone goes on improving (M-1.1: 1,180 moves
+# to 771 in 6.5 s, 626 in 20 s). XL's level 2 (~60 s) gets the descent, which proves floors.
+BUDGET_DESCENT_MIN_SECONDS = 45.0
 
 
 def weighted_descent(model: Model, control: Control, target: int, values: list[float],
