@@ -574,7 +574,7 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     solver = model.solver
     params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.8, 2: 0.5} if second is None else {0: 0.5, 1: 0.85, 2: 0.5}
+    shares = {0: 0.65, 1: 0.8, 2: 0.5} if second is None else {0: 0.42, 1: 0.85, 2: 0.5}
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)
