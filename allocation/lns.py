@@ -159,16 +159,18 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
                  floor: int, until: float,
                  start_for: Callable[[int, list[float] | None], list[float] | None] | None = None,
                  first_proven: bool = False,
-                 lp_moves: Callable[[int], float] | None = None) -> tuple[list[float], int]:
+                 lp_moves: Callable[[int], float] | None = None,
+                 first_seconds: float = 0.0) -> tuple[list[float], int]:
     """Fewest moves at penalty <= ``target`` on larger parks. Returns (values, proven floor).
 
     Phases, sharing the time until ``until``:
 
     1. a weighted SCIP solve from the level-1 plan (:func:`weighted_descent`, a twelfth) and
-       LNS over firms (:func:`polish`; all the rest unless the span is at least
-       ``BUDGET_DESCENT_MIN_SECONDS``, else half): the quick gains (M-0.8: 1,156 moves to 289
-       in 3 s);
-    2. :func:`budget_descent` (70% of what is left, on long spans), told ``target_budget`` =
+       LNS over firms (:func:`polish`; all the rest, or half on long spans): the quick gains
+       (M-0.8: 1,156 moves to 289 in 3 s);
+    2. on long spans only — at least ``BUDGET_DESCENT_MIN_SECONDS`` and 1.5 x
+       ``first_seconds``, what level 1 took, as each budgeted solve is a level-1 solve —
+       :func:`budget_descent` (70% of what is left), told ``target_budget`` =
        floor(1.5 x the LP bound on the moves at ``target``) (``lp_moves``): the benchmark's target. A plan within a budget
        at most that meets it; a dual bound above ``target`` under a budget at least that
        proves it out of reach (floor = budget + 1);
@@ -189,7 +191,7 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
             floor = max(floor, math.ceil(lp - 1e-6 * max(1.0, abs(lp))))
             first = target_budget(lp)
             control.improved(bound={"displaced_workers": floor})
-    descend = span >= BUDGET_DESCENT_MIN_SECONDS
+    descend = span >= max(BUDGET_DESCENT_MIN_SECONDS, 1.5 * first_seconds)
     best = _polish_held(model, prep, control, target, best, t + (0.5 if descend else 1.0) * span)
     left = max(0.0, min(until, control.deadline) - time.monotonic())
     if descend and (first is None or first < level_value(model, "displaced_workers", best)):
@@ -222,7 +224,9 @@ def target_budget(lp_moves: float) -> int:
 # Level 2's time below which it is all LNS: a first-level solve under a budget takes about as
 # long as level 1 (16 s on M, 40 s on L); measured on M (30 s), 9 s probes at 1.5x the LP bound
 # settled nothing on M-0.8 and M-1.1, while LNS alone goes on improving (M-1.1: 1,180 moves
-# to 771 in 6.5 s, 626 in 20 s). XL's level 2 (~60 s) gets the descent, which proves floors.
+# to 771 in 6.5 s, 626 in 20 s). On XL (200 s) a probe at 1.5x the LP (15,779 moves) spent
+# 40 s without a plan or a proof: SCIP's bound under that budget was 9,895 after 60 s alone,
+# below the unbudgeted optimum, so there LNS gets all of level 2 too.
 BUDGET_DESCENT_MIN_SECONDS = 45.0
 
 

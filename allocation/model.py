@@ -558,11 +558,12 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
                  second: Callable[[int, list[float], float, bool], tuple[list[float], int]] | None = None,
-                 ) -> tuple[list[float] | None, list[LevelResult]]:
+                 first_share: float | None = None) -> tuple[list[float] | None, list[LevelResult]]:
     """Solve the levels in order, each with the previous ones held at their values.
 
     ``improve`` may replace level 1's solution by one at least as good on level 1 before level
-    2 starts from it (later levels are then held to the improved value).
+    2 starts from it (later levels are then held to the improved value). ``first_share``
+    overrides level 1's share of the time.
 
     ``second(v, values, until, v_proven)`` (larger parks) replaces SCIP's own level-2 solve, where SCIP
     finds almost nothing inside the thin set "penalty <= v" (see :mod:`allocation.lns`); it
@@ -575,6 +576,8 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
     shares = {0: 0.65, 1: 0.8, 2: 0.5} if second is None else {0: 0.42, 1: 0.85, 2: 0.5}
+    if first_share is not None:
+        shares[0] = first_share
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)
