@@ -16,7 +16,8 @@ import math
 import random
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ortools.linear_solver import pywraplp
 
@@ -44,7 +45,7 @@ def _owned_vars(model: Model, prep: Prep) -> dict[FirmGender, list[Any]]:
         owned[fid, s].append(v)
     for (_, fid, s), v in model.u.items():
         owned[fid, s].append(v)
-    for g, k in zip(prep.groups, model.keep):
+    for g, k in zip(prep.groups, model.keep, strict=True):
         owned[g.firm, g.gender].append(k)
     return owned
 
@@ -74,9 +75,10 @@ def _neighbourhood(model: Model, group: Group, kind: int, users: list[FirmGender
 
 def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: float,
            control: Control | None = None, seed: int = 0, sub_seconds: float = 0.5,
-           size: int = 6) -> tuple[list[float], int]:
+           size: int = 6, patience: int | None = None) -> tuple[list[float], int]:
     """Improve level ``name`` from ``values`` until ``deadline`` (or a stop request);
-    returns (values, iterations).
+    returns (values, iterations); with ``patience``, also once that many steps in a row
+    found nothing.
 
     Small, quick steps win: each sub-MIP costs ~0.15 s of overhead whatever its size, and
     most gains need only the holder and one or two firms leasing its type. Measured on L
@@ -114,9 +116,10 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
         fix(fs, best)
     iterations = stall = 0
     try:
-        while time.monotonic() < deadline - 0.05 and not (control and control.done()):
+        while (time.monotonic() < deadline - 0.05 and not (control and control.done())
+               and (patience is None or stall < patience)):
             # a resident group that is (partly) displaced, weighted by workers displaced
-            cands = [(g, k) for g, k in zip(prep.groups, model.keep)
+            cands = [(g, k) for g, k in zip(prep.groups, model.keep, strict=True)
                      if round(best[k.index()]) < len(g.units) and g.occupied > 0]
             if not cands:
                 break
@@ -165,15 +168,15 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
 
     Phases, sharing the time until ``until``:
 
-    1. a weighted SCIP solve from the level-1 plan (:func:`weighted_descent`, a twelfth) and
-       LNS over firms (:func:`polish`; all the rest, or half on long spans): the quick gains
-       (M-0.8: 1,156 moves to 289 in 3 s);
-    2. on long spans only — at least ``BUDGET_DESCENT_MIN_SECONDS`` and 1.5 x
-       ``first_seconds``, what level 1 took, as each budgeted solve is a level-1 solve —
-       :func:`budget_descent` (70% of what is left), told ``target_budget`` =
-       floor(1.5 x the LP bound on the moves at ``target``) (``lp_moves``): the benchmark's target. A plan within a budget
-       at most that meets it; a dual bound above ``target`` under a budget at least that
-       proves it out of reach (floor = budget + 1);
+    1. a weighted SCIP solve from the level-1 plan (:func:`weighted_descent`, a twentieth), then
+       LNS over firms (:func:`polish`) until it stalls (``LNS_PATIENCE`` steps without a gain):
+       the quick gains (M-0.8: 1,156 moves to 289 in 3 s);
+    2. if the LNS plan misses ``target_budget`` = floor(1.5 x the LP bound on the moves at
+       ``target``) (``lp_moves``; the benchmark's target) and enough time is left for a
+       first-level solve (``PROBE_TIME_FACTOR`` x ``first_seconds``, what level 1 took):
+       :func:`budget_descent` (80% of what is left) starting at that budget. A plan within it
+       meets the target; a dual bound above ``target`` under it proves the target out of
+       reach (floor = budget + 1);
     3. LNS again from the best plan, with the rest.
 
     The LP bound itself is a proven floor too (rounded up). ``first_proven``: ``target`` is the
@@ -181,7 +184,7 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
     """
     t = time.monotonic()
     span = max(0.0, min(until, control.deadline) - t)
-    best, exact = weighted_descent(model, control, target, values, t + span / 12)
+    best, exact = weighted_descent(model, control, target, values, t + span / 20)
     if exact and first_proven:
         return best, level_value(model, "displaced_workers", best)
     first: int | None = None
@@ -191,22 +194,22 @@ def second_level(model: Model, prep: Prep, control: Control, target: int, values
             floor = max(floor, math.ceil(lp - 1e-6 * max(1.0, abs(lp))))
             first = target_budget(lp)
             control.improved(bound={"displaced_workers": floor})
-    descend = span >= max(BUDGET_DESCENT_MIN_SECONDS, 1.5 * first_seconds)
-    best = _polish_held(model, prep, control, target, best, t + (0.5 if descend else 1.0) * span)
+    best = _polish_held(model, prep, control, target, best, until, patience=LNS_PATIENCE)
     left = max(0.0, min(until, control.deadline) - time.monotonic())
-    if descend and (first is None or first < level_value(model, "displaced_workers", best)):
-        best, floor = budget_descent(model, control, target, best, floor, time.monotonic() + 0.7 * left,
+    if (first is not None and first < level_value(model, "displaced_workers", best)
+            and left >= max(PROBE_MIN_SECONDS, PROBE_TIME_FACTOR * first_seconds)):
+        best, floor = budget_descent(model, control, target, best, floor, time.monotonic() + 0.8 * left,
                                      start_for, first=first)
-    return _polish_held(model, prep, control, target, best, until), floor
+    return _polish_held(model, prep, control, target, best, until, seed=1), floor
 
 
 def _polish_held(model: Model, prep: Prep, control: Control, target: int, values: list[float],
-                 until: float) -> list[float]:
+                 until: float, patience: int | None = None, seed: int = 0) -> list[float]:
     """:func:`polish` on the moves with the penalty held at ``target`` (let go afterwards, as
     :func:`budget_descent` needs it free)."""
     held = hold_level(model, "shortfall_penalty", target)
     try:
-        return polish(model, prep, "displaced_workers", values, until, control)[0]
+        return polish(model, prep, "displaced_workers", values, until, control, seed=seed, patience=patience)[0]
     finally:
         held.SetUb(model.solver.infinity())
 
@@ -221,13 +224,18 @@ def target_budget(lp_moves: float) -> int:
     return math.floor(TARGET_LP_FACTOR * lp_moves + 1e-9)
 
 
-# Level 2's time below which it is all LNS: a first-level solve under a budget takes about as
-# long as level 1 (16 s on M, 40 s on L); measured on M (30 s), 9 s probes at 1.5x the LP bound
-# settled nothing on M-0.8 and M-1.1, while LNS alone goes on improving (M-1.1: 1,180 moves
-# to 771 in 6.5 s, 626 in 20 s). On XL (200 s) a probe at 1.5x the LP (15,779 moves) spent
-# 40 s without a plan or a proof: SCIP's bound under that budget was 9,895 after 60 s alone,
-# below the unbudgeted optimum, so there LNS gets all of level 2 too.
-BUDGET_DESCENT_MIN_SECONDS = 45.0
+# LNS steps in a row without a gain after which level 2 tries the target budget instead (by
+# then the largest neighbourhoods have been tried a dozen times).
+LNS_PATIENCE = 4 * STALL_STEP
+# A first-level solve under a budget takes about as long as level 1 itself (16 s on M, ~40 s
+# on L): with less time left than this many times what level 1 took (and at least
+# PROBE_MIN_SECONDS) it rarely settles anything. Measured: 9 s probes at 1.5x the LP bound on
+# M-0.8 and M-1.1 (level 1: 8 and 16 s) settled nothing while LNS went on improving; on XL a
+# probe at 15,779 moves spent 40 s without a plan or a proof (SCIP's bound under that budget
+# was 9,895 after 60 s alone, below even the unbudgeted optimum). M-0.8 proves level 1 in
+# 4-8 s and its LNS stalls near the target (230-236 moves vs 233): there the probe gets a turn.
+PROBE_TIME_FACTOR = 1.5
+PROBE_MIN_SECONDS = 3.0
 
 
 def weighted_descent(model: Model, control: Control, target: int, values: list[float],

@@ -13,8 +13,6 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from ortools.linear_solver import pywraplp
-
 from .control import Control, Progress, Stop
 from .explain import explain
 from .greedy import greedy_leases
@@ -34,6 +32,7 @@ from .model import (
     solve_levels,
     values_from_counts,
 )
+from .moves import improve_by_moves
 from .plan import (
     LEVELS,
     PLAN_FORMAT,
@@ -43,7 +42,6 @@ from .plan import (
     recompute_objective,
     sorted_leases,
 )
-from .moves import improve_by_moves
 from .residents import displaced_of_counts, fewest_moves, fit_budget, keep_residents
 from .rounding import greedy_fill, rounded_start
 
@@ -71,7 +69,7 @@ FINISH_SECONDS_PER_UNIT = 7e-4
 def counts_from_model(model: Model, values: list[float]) -> tuple[dict[Key, int], dict[tuple[int, str, str], int]]:
     """Integer unit counts per (building type, firm, gender), and per aggregate type for the
     aggregated firms (what the pool still has to supply them beyond their resident types)."""
-    val = {v.index(): x for v, x in zip(model.all_vars, values)}
+    val = {v.index(): x for v, x in zip(model.all_vars, values, strict=True)}
     counts: dict[Key, int] = {}
     for key, v in model.x.items():
         n = int(round(val[v.index()]))
@@ -110,7 +108,7 @@ def pack_pool(prep: Prep, counts: dict[Key, int], needs: dict[tuple[int, str, st
             avail[t.aggregate][t.building] = (t.index, free)
     out = dict(counts)
     firm_buildings: dict[str, set[str]] = defaultdict(set)
-    for (ti, fid, _), n in counts.items():
+    for (ti, fid, _) in counts:
         firm_buildings[fid].add(prep.types[ti].building)
     by_firm: dict[str, dict[tuple[int, str], int]] = defaultdict(dict)
     for (a, fid, s), n in needs.items():

@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import firm, instance, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_properties import instances
 
 from allocation import InstanceError, lease_problems, parse_instance, recompute_objective, solve, tradeoff
 from allocation.model import prepare
 from allocation.plan import level_key
 from allocation.residents import fewest_moves
-
-from conftest import firm, instance, unit
-from test_properties import instances
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = Path("/work/shared/samples")
@@ -113,7 +112,7 @@ def all_plans(inst: Any) -> list[tuple[int, ...]]:
     choices = [None] + [(f.id, g) for f in inst.firms for g in ("male", "female")]
     keys = []
     for combo in itertools.product(choices, repeat=len(inst.units)):
-        leases = [{"unit": u.id, "firm": c[0], "gender": c[1]} for u, c in zip(inst.units, combo) if c]
+        leases = [{"unit": u.id, "firm": c[0], "gender": c[1]} for u, c in zip(inst.units, combo, strict=True) if c]
         if not lease_problems(inst, leases):
             keys.append(level_key(recompute_objective(inst, leases)))
     return keys
@@ -191,7 +190,7 @@ def test_progress_is_called_with_the_documented_shape() -> None:
         assert set(r) == {"level", "best", "bound", "seconds"}
         assert r["level"] in ("shortfall_penalty", "displaced_workers", "firm_buildings", "empty_beds")
     assert [r["seconds"] for r in reports] == sorted(r["seconds"] for r in reports)
-    gaps = [b["seconds"] - a["seconds"] for a, b in zip(reports[:-2], reports[1:-1])]
+    gaps = [b["seconds"] - a["seconds"] for a, b in zip(reports[:-2], reports[1:-1], strict=True)]
     assert all(g >= 0.2 for g in gaps)  # a few a second at most (the last one may come sooner)
     assert reports[-1]["best"]["shortfall_penalty"] == plan["objective"]["shortfall_penalty"]
     assert reports[-1]["bound"]["shortfall_penalty"] == plan["bound"]["shortfall_penalty"]
