@@ -205,13 +205,13 @@ def mip_reference(path: Path, seconds: float) -> dict[str, Any]:
 def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
     head = ("| size | ratio | budget | units / firms / residents | status | penalty (greedy) | bound | gap % "
             "| 15-min MIP value / bound | moves (greedy) | LP moves bound | moves / LP | proven moves floor "
-            "| firm-bldg pairs | empty beds | wall s |")
+            "| moves target (1.5× LP / 10%) | firm-bldg pairs | empty beds | wall s |")
     out = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         budget = "–" if r.get("budget") is None else f"{int(100 * r['budget_frac'])}% = {r['budget']}"
         lead = f"| {r['size']} | {r['ratio']} | {budget} | {r['units']} / {r['firms']} / {r.get('residents', '?')} "
         if r["status"] == "infeasible":
-            out.append(lead + f"| infeasible: {r['message']} |" + " |" * 11)
+            out.append(lead + f"| infeasible: {r['message']} |" + " |" * 12)
             continue
         name = f"{r['size']}-{r['ratio']}-{r['seed']}.json"
         ref = refs.get(name) if r.get("budget") is None else None
@@ -225,10 +225,28 @@ def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
         out.append(
             lead + f"| {r['status']} | {r['penalty']} ({greedy}) | {bound} | {gap:.2f} | {refcol} "
             f"| {r['displaced']} ({r['greedy_displaced']}) | {r.get('lp_moves_bound', '–')} "
-            f"| {r.get('moves_ratio_lp', '–')} | {r.get('moves_bound', '–')} "
+            f"| {r.get('moves_ratio_lp', '–')} | {r.get('moves_bound', '–')} | {moves_target(r)} "
             f"| {r['firm_buildings']} | {r['empty_beds']} | {r['wall_s']} |"
         )
     return "\n".join(out)
+
+
+def moves_target(r: dict[str, Any]) -> str:
+    """Issue 9's level-2 target for a row: moves within 1.5x the LP bound at the plan's penalty
+    (or that proven out of reach: a proven floor above it), and within 10% of the proven
+    fewest where that is known (the plan's moves equal their proven floor)."""
+    lp = r.get("lp_moves_bound")
+    if lp is None or not math.isfinite(lp):
+        return "–"
+    cap = math.floor(1.5 * lp + 1e-9)
+    moves, floor = r["displaced"], r.get("moves_bound", 0)
+    if floor >= moves:
+        return f"met: proven fewest {moves}" + ("" if moves <= cap else f" (> 1.5×LP = {cap}: out of reach)")
+    if moves <= cap:
+        return f"met: <= {cap}"
+    if floor > cap:
+        return f"out of reach: floor {floor} > {cap} (proven)"
+    return f"**not met**: needs <= {cap}"
 
 
 def main() -> None:
