@@ -144,7 +144,8 @@ class BedsModel:
     pairs: list[tuple[str, str]]
 
 
-def _gender_and_one_bed(m: cp_model.CpModel, inp: BedsInput) -> tuple[dict[tuple[int, int], cp_model.IntVar], list[cp_model.IntVar]]:
+def _gender_and_one_bed(m: cp_model.CpModel, inp: BedsInput,
+                        ) -> tuple[dict[tuple[int, int], cp_model.IntVar], list[cp_model.IntVar]]:
     """A worker only in a unit of their gender, and in one unit at most."""
     sleeps_in = {
         (w, u): m.new_bool_var(f"worker{w}_in_unit{u}")

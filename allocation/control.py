@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 Progress = Callable[[dict[str, Any]], None]
 Stop = Callable[[], bool]
@@ -55,7 +56,7 @@ class Control:
         if not self._stopped and self._stop is not None:
             try:
                 self._stopped = bool(self._stop())
-            except Exception:  # noqa: BLE001 - the caller's problem must not crash the solve
+            except Exception:
                 self._stopped = True
         return self._stopped
 

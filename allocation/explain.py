@@ -19,7 +19,8 @@ The first that applies is the ``reason``; all that apply are listed in ``reasons
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .instance import GENDERS, Instance, fen_to_cny
 from .plan import short_penalty
@@ -28,13 +29,13 @@ TypeKey = tuple[str, int, int, str | None]  # building, beds, rent_fen, gender r
 
 
 def explain(instance: Instance, leases: Sequence[Mapping[str, Any]], plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    leased = {l["unit"]: (l["firm"], l["gender"]) for l in leases}
+    leased = {lease["unit"]: (lease["firm"], lease["gender"]) for lease in leases}
     granted: dict[tuple[str, str], int] = defaultdict(int)
     rent: dict[str, int] = defaultdict(int)
-    for l in leases:
-        unit = instance.unit_by_id[l["unit"]]
-        granted[l["firm"], l["gender"]] += unit.beds
-        rent[l["firm"]] += unit.rent_fen
+    for lease in leases:
+        unit = instance.unit_by_id[lease["unit"]]
+        granted[lease["firm"], lease["gender"]] += unit.beds
+        rent[lease["firm"]] += unit.rent_fen
 
     free: dict[TypeKey, int] = defaultdict(int)
     held: dict[TypeKey, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))

@@ -27,9 +27,10 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ortools.linear_solver import pywraplp
 
@@ -399,7 +400,7 @@ def _shortfall_penalty(b: _Builder, model: Model) -> None:
                 const += f.priority * short_penalty(d, d)
                 continue
             slacks, start = [], 0
-            for end, (pct, weight) in zip(band_limits(d), BANDS):
+            for end, (pct, weight) in zip(band_limits(d), BANDS, strict=True):
                 sv = b.amount(end - start, f"short[{f.id}/{s}/up_to_{pct}%]")
                 slacks.append(sv)
                 penalty.append((sv, weight * f.priority))
@@ -558,23 +559,27 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
                  second: Callable[[int, list[float], float, bool], tuple[list[float], int]] | None = None,
-                 ) -> tuple[list[float] | None, list[LevelResult]]:
+                 first_share: float | None = None) -> tuple[list[float] | None, list[LevelResult]]:
     """Solve the levels in order, each with the previous ones held at their values.
 
     ``improve`` may replace level 1's solution by one at least as good on level 1 before level
-    2 starts from it (later levels are then held to the improved value).
+    2 starts from it (later levels are then held to the improved value). ``first_share``
+    overrides level 1's share of the time.
 
-    ``second(v, values, until, v_proven)`` (larger parks) replaces SCIP's own level-2 solve, where SCIP
-    finds almost nothing inside the thin set "penalty <= v" (see :mod:`allocation.lns`); it
-    returns the best values with penalty <= v and a proven floor on level 2. Returns the variable values of the last solved level (None if even
-    level 1 found nothing) and what was proven per level. Time is shared: level 1 gets most of
+    ``second(v, values, until, v_proven)`` (larger parks) replaces SCIP's own level-2 solve,
+    where SCIP finds almost nothing inside the thin set "penalty <= v" (see
+    :mod:`allocation.lns`); it returns the best values with penalty <= v and a proven floor on
+    level 2. Returns the variable values of the last solved level (None if even level 1 found
+    nothing) and what was proven per level. Time is shared: level 1 gets most of
     it; a level that is proven quickly leaves its time to the next. ``control`` carries the
     deadline, the stop request (which interrupts SCIP) and the progress reports.
     """
     solver = model.solver
     params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.6, 2: 0.5} if second is None else {0: 0.58, 1: 0.75, 2: 0.5}
+    shares = {0: 0.65, 1: 0.8, 2: 0.5} if second is None else {0: 0.42, 1: 0.92, 2: 0.5}
+    if first_share is not None:
+        shares[0] = first_share
     values: list[float] | None = hint
     results: list[LevelResult] = []
     names = tuple(n for n in names if n in model.levels)

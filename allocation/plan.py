@@ -8,7 +8,8 @@ never copied into a plan.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .instance import GENDERS, Instance, fen_to_cny, firm_accepts, unit_accepts
 
@@ -32,7 +33,7 @@ def short_penalty(requested: int, short: int) -> int:
     """Cost of ``short`` beds short out of ``requested``, before the firm's priority:
     1 each up to ceil(10%), 2 each up to ceil(25%), 4 each beyond."""
     s, start, cost = max(0, short), 0, 0
-    for end, (_, weight) in zip(band_limits(requested), BANDS):
+    for end, (_, weight) in zip(band_limits(requested), BANDS, strict=True):
         cost += weight * max(0, min(s, end) - start)
         start = end
     return cost + BANDS[-1][1] * max(0, s - start)
@@ -128,5 +129,5 @@ def level_key(objective: Mapping[str, Any]) -> tuple[int, ...]:
 
 
 def sorted_leases(leases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(({"unit": l["unit"], "firm": l["firm"], "gender": l["gender"]} for l in leases),
-                  key=lambda l: l["unit"])
+    return sorted(({"unit": x["unit"], "firm": x["firm"], "gender": x["gender"]} for x in leases),
+                  key=lambda x: x["unit"])

@@ -12,14 +12,14 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Callable
 
 from ortools.linear_solver import pywraplp
 
 from .control import Control
 from .instance import Instance
-from .model import Key, Prep, set_objective, build_model
+from .model import Key, Prep, build_model, set_objective
 from .plan import short_penalty
 
 
@@ -45,7 +45,7 @@ def lp_floor_counts(instance: Instance, prep: Prep, seconds: float,
         if n > 0:
             counts[key] = n
     own: dict[tuple[int, str, str], int] = defaultdict(int)
-    for (ti, fid, s), v in model.u.items():
+    for (ti, fid, s) in model.u:
         own[model.type_aggregate[ti], fid, s] += counts.get((ti, fid, s), 0)
     needs = {}
     for key, v in model.y.items():

@@ -13,8 +13,6 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from ortools.linear_solver import pywraplp
-
 from .control import Control, Progress, Stop
 from .explain import explain
 from .greedy import greedy_leases
@@ -28,11 +26,13 @@ from .model import (
     Prep,
     build_model,
     full_model_columns,
+    level_value,
     lp_moves_bound,
     prepare,
     solve_levels,
     values_from_counts,
 )
+from .moves import improve_by_moves
 from .plan import (
     LEVELS,
     PLAN_FORMAT,
@@ -42,13 +42,16 @@ from .plan import (
     recompute_objective,
     sorted_leases,
 )
-from .moves import improve_by_moves
 from .residents import displaced_of_counts, fewest_moves, fit_budget, keep_residents
 from .rounding import greedy_fill, rounded_start
 
 DEFAULT_TIME_LIMIT_S = 60.0
 POLISH_MIN_COLUMNS = 1_000
 MOVES_SECONDS = 1.0  # cap on each one-unit-move local search
+# Level 1's share of the time under a moves budget on larger parks: there the budget keeps the
+# moves near it anyway (moves / LP bound 1.01-1.10 on the benchmark) and the penalty is what
+# is far from its bound, while without a budget level 2's LNS needs the time (42%, model.py).
+BUDGETED_FIRST_SHARE = 0.65
 
 
 def _reserve(time_limit: float, units: int) -> float:
@@ -66,7 +69,7 @@ FINISH_SECONDS_PER_UNIT = 7e-4
 def counts_from_model(model: Model, values: list[float]) -> tuple[dict[Key, int], dict[tuple[int, str, str], int]]:
     """Integer unit counts per (building type, firm, gender), and per aggregate type for the
     aggregated firms (what the pool still has to supply them beyond their resident types)."""
-    val = {v.index(): x for v, x in zip(model.all_vars, values)}
+    val = {v.index(): x for v, x in zip(model.all_vars, values, strict=True)}
     counts: dict[Key, int] = {}
     for key, v in model.x.items():
         n = int(round(val[v.index()]))
@@ -105,7 +108,7 @@ def pack_pool(prep: Prep, counts: dict[Key, int], needs: dict[tuple[int, str, st
             avail[t.aggregate][t.building] = (t.index, free)
     out = dict(counts)
     firm_buildings: dict[str, set[str]] = defaultdict(set)
-    for (ti, fid, _), n in counts.items():
+    for (ti, fid, _) in counts:
         firm_buildings[fid].add(prep.types[ti].building)
     by_firm: dict[str, dict[tuple[int, str], int]] = defaultdict(dict)
     for (a, fid, s), n in needs.items():
@@ -304,23 +307,45 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         moved = keep_residents(instance, prep, moved)
         return values_from_counts(model, moved if within_budget(moved) else counts, vals)
 
-    def start_for(moves_budget: int) -> list[float] | None:
-        """The LP relaxation under the budget, rounded, residents kept: a start within it."""
+    def start_for(moves_budget: int, near: list[float] | None = None) -> list[float] | None:
+        """A start within the budget: the better (on level 1) of the LP relaxation under the
+        budget, rounded, and the plan ``near`` (e.g. level 2's best so far) repaired to fit it —
+        the repair gives residents back at a small cost in penalty, so it is often the closer."""
         b = moves_budget if budget is None else min(budget, moves_budget)
+        cands: list[dict[Key, int]] = []
+        if near is not None:
+            counts, needs = counts_from_model(model, near)
+            repaired = within_budget_or_repaired(pack_pool(prep, counts, needs), b)
+            if repaired is not None:
+                cands.append(repaired)
         rounded = rounded_start(instance, prep, max(0.3, 0.1 * control.left()), pack_pool, b, control)
-        if rounded is None:
+        if rounded is not None:
+            fitted = within_budget_or_repaired(rounded[0], b)
+            if fitted is not None:
+                cands.append(fitted)
+        if not cands:
             return None
-        counts = within_budget_or_repaired(rounded[0], b)
-        return None if counts is None else values_from_counts(model, counts, [0.0] * len(model.all_vars))
+        starts = [values_from_counts(model, c, [0.0] * len(model.all_vars)) for c in cands]
+        return min(starts, key=lambda v: level_value(model, "shortfall_penalty", v))
+
+    lp_moves_at: dict[int, float] = {}  # LP bounds on the moves at a penalty, computed once
+
+    def lp_moves(penalty: int) -> float:
+        if penalty not in lp_moves_at:
+            seconds = max(0.2, 0.1 * control.left())
+            lp_moves_at[penalty] = lp_moves_bound(instance, penalty, prep, budget, seconds, control)
+        return lp_moves_at[penalty]
 
     def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
-        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven)
+        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven, lp_moves,
+                            first_seconds=time.monotonic() - t0)
 
     # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
     # found by solving level 1 under moves budgets, then LNS
     larger = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
     values, results = solve_levels(model, control, hint=hint, improve=improve,
-                                   second=second if larger else None)
+                                   second=second if larger else None,
+                                   first_share=BUDGETED_FIRST_SHARE if budget is not None and larger else None)
 
     if values is not None and results:
         counts, needs = counts_from_model(model, values)
@@ -338,7 +363,8 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
             and all(proven[n][0] and proven[n][1] == obj[n] for n in LEVELS)):
         status = "optimal"
 
-    bound = _bounds(instance, prep, obj, results, lp_bound_value, fewest, budget, control, limit, t0)
+    bound = _bounds(instance, prep, obj, results, lp_bound_value, fewest, budget, control, limit, t0,
+                    lp_moves_at.get(obj["shortfall_penalty"]))
     control.improved(bound=bound)
     control.flush()
     levels = [{"level": r.name, "value": r.value, "proven": r.proven, "seconds": round(r.seconds, 3)}
@@ -352,7 +378,7 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
 
 def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[LevelResult],
             lp_value: float, fewest: int, budget: int | None, control: Control, limit: float,
-            t0: float) -> dict[str, int]:
+            t0: float, lp_moves: float | None = None) -> dict[str, int]:
     """Proven lower bounds on the plan's first two levels, rounded up (levels are integers),
     capped at the plan's values.
 
@@ -360,7 +386,8 @@ def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[L
     budget, both valid because the aggregated model is exact for level 1). Moves, among plans
     with at most the plan's penalty: the fewest moves of any plan (exact), SCIP's bound on level
     2 (valid when the level-1 value it was held to is at least the plan's penalty), and the LP
-    relaxation of level 2 held at the plan's penalty when there is time for it.
+    relaxation of level 2 held at the plan's penalty (``lp_moves`` if level 2 computed it
+    already, else when there is time for it).
     """
     def up(x: float) -> int:
         return max(0, math.ceil(x - 1e-6 * max(1.0, abs(x)))) if math.isfinite(x) else 0
@@ -371,7 +398,9 @@ def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[L
     db = float(fewest)
     if len(results) > 1 and results[1].name == "displaced_workers" and results[0].value >= penalty:
         db = max(db, results[1].bound)
-    if up(db) < moves and not (len(results) > 1 and results[1].proven):
+    if lp_moves is not None:
+        db = max(db, lp_moves)
+    elif up(db) < moves and not (len(results) > 1 and results[1].proven):
         # only in time that explaining and writing the plan will not need
         seconds = t0 + limit - time.monotonic() - 0.5 - FINISH_SECONDS_PER_UNIT * len(instance.units)
         if seconds > 0.2 + 1e-4 * len(instance.units) and not control.stop_requested():

@@ -88,7 +88,7 @@ def tradeoff(instance: Instance, time_limit_s: float | None = None, points: int 
             plans[j] = {**nxt, "status": "feasible", "bound": plans[j]["bound"]}
 
     out_points = []
-    for budget, plan in zip(budgets, plans):
+    for budget, plan in zip(budgets, plans, strict=True):
         point: dict[str, Any] = {"max_displaced_workers": budget, "objective": plan["objective"],
                                  "bound": plan["bound"], "status": plan["status"]}
         if with_plans:

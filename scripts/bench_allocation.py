@@ -3,6 +3,7 @@
     python scripts/bench_allocation.py generate --size M --ratio 1.1 --seed 1 -o /tmp/M.json
     python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --budget none --budget 0.25 --budget 0.1 --out scripts/bench/run.json
     python scripts/bench_allocation.py mip-reference /tmp/L-1.1-1.json --seconds 900 --out scripts/bench/ref-L.json
+    python scripts/bench_allocation.py moves-floor /tmp/M.json --penalty 54 --max-displaced 200 --out scripts/bench/f.json
     python scripts/bench_allocation.py table scripts/bench/*.json
 
 ``run`` generates each seeded instance, times ``python -m allocation solve`` as a subprocess
@@ -11,6 +12,8 @@ the LP relaxations (GLOP) of the penalty and of the moves at the plan's penalty,
 one row per instance and moves budget (``--budget 0.1``: at most 10% of the residents may be
 displaced; ``none``: no budget). ``mip-reference`` is the "15-minute
 MIP": SCIP, single-threaded, on the plain aggregated model of the first objective only.
+``moves-floor`` is the offline level-2 proof: least penalty with at most B moves; a bound
+above the plan's penalty proves that more than B moves are needed there.
 """
 
 from __future__ import annotations
@@ -202,16 +205,54 @@ def mip_reference(path: Path, seconds: float) -> dict[str, Any]:
             "command": f"python scripts/bench_allocation.py mip-reference {path.name} --seconds {seconds:g}"}
 
 
+def moves_floor(path: Path, penalty: int, budget: int, seconds: float) -> dict[str, Any]:
+    """The offline level-2 proof: SCIP (single thread) on "least penalty with at most
+    ``budget`` moves". A finished solve whose optimum is above ``penalty`` proves that every plan with penalty <=
+    ``penalty`` displaces at least ``budget`` + 1 residents; a plan reaching ``penalty`` shows
+    that ``budget`` moves suffice. Otherwise nothing is settled."""
+    from ortools.linear_solver import pywraplp
+
+    from allocation.model import build_model, level_value, prepare, set_level_objective
+
+    inst = parse_instance(json.loads(path.read_text()))
+    t = time.monotonic()
+    model = build_model(inst, prepare(inst), compact=True, levels=2, max_displaced=budget)
+    set_level_objective(model, "shortfall_penalty")
+    model.solver.SetTimeLimit(int(seconds * 1000))
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    status = model.solver.Solve(params)
+    bound = model.solver.Objective().BestBound()
+    found = None
+    if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        vals = [v.solution_value() for v in model.all_vars]
+        found = {"shortfall_penalty": level_value(model, "shortfall_penalty", vals),
+                 "displaced_workers": level_value(model, "displaced_workers", vals)}
+    # as in allocation.lns.budget_descent: only a finished solve proves anything
+    proven = (status == pywraplp.Solver.INFEASIBLE
+              or (status == pywraplp.Solver.OPTIMAL and bound > penalty + 1e-6))
+    reached = found is not None and found["shortfall_penalty"] <= penalty
+    verdict = (f"proof: at penalty <= {penalty} at least {budget + 1} moves" if proven
+               else f"{budget} moves suffice at penalty {penalty}" if reached else "nothing settled")
+    return {"instance": path.name, "penalty": penalty, "max_displaced": budget, "seconds": seconds,
+            "wall_s": round(time.monotonic() - t, 1), "status": status, "bound": round(bound, 3),
+            "found": found, "verdict": verdict,
+            "command": (f"python scripts/bench_allocation.py moves-floor {path.name} --penalty {penalty} "
+                        f"--max-displaced {budget} --seconds {seconds:g}")}
+
+
 def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
     head = ("| size | ratio | budget | units / firms / residents | status | penalty (greedy) | bound | gap % "
             "| 15-min MIP value / bound | moves (greedy) | LP moves bound | moves / LP | proven moves floor "
-            "| firm-bldg pairs | empty beds | wall s |")
+            "| moves target (1.5× LP / 10%) | firm-bldg pairs | empty beds | wall s |")
     out = [head, "|" + "---|" * (head.count("|") - 1)]
+    sizes = list(SIZES)
+    rows = sorted(rows, key=lambda r: (sizes.index(r["size"]), r["ratio"], -(r.get("budget_frac") or 1.0)))
     for r in rows:
         budget = "–" if r.get("budget") is None else f"{int(100 * r['budget_frac'])}% = {r['budget']}"
         lead = f"| {r['size']} | {r['ratio']} | {budget} | {r['units']} / {r['firms']} / {r.get('residents', '?')} "
         if r["status"] == "infeasible":
-            out.append(lead + f"| infeasible: {r['message']} |" + " |" * 11)
+            out.append(lead + f"| infeasible: {r['message']} |" + " |" * 12)
             continue
         name = f"{r['size']}-{r['ratio']}-{r['seed']}.json"
         ref = refs.get(name) if r.get("budget") is None else None
@@ -225,10 +266,28 @@ def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
         out.append(
             lead + f"| {r['status']} | {r['penalty']} ({greedy}) | {bound} | {gap:.2f} | {refcol} "
             f"| {r['displaced']} ({r['greedy_displaced']}) | {r.get('lp_moves_bound', '–')} "
-            f"| {r.get('moves_ratio_lp', '–')} | {r.get('moves_bound', '–')} "
+            f"| {r.get('moves_ratio_lp', '–')} | {r.get('moves_bound', '–')} | {moves_target(r)} "
             f"| {r['firm_buildings']} | {r['empty_beds']} | {r['wall_s']} |"
         )
     return "\n".join(out)
+
+
+def moves_target(r: dict[str, Any]) -> str:
+    """Issue 9's level-2 target for a row: moves within 1.5x the LP bound at the plan's penalty
+    (or that proven out of reach: a proven floor above it), and within 10% of the proven
+    fewest where that is known (the plan's moves equal their proven floor)."""
+    lp = r.get("lp_moves_bound")
+    if lp is None or not math.isfinite(lp):
+        return "–"
+    cap = math.floor(1.5 * lp + 1e-9)
+    moves, floor = r["displaced"], r.get("moves_bound", 0)
+    if floor >= moves:
+        return f"met: proven fewest {moves}" + ("" if moves <= cap else f" (> 1.5×LP = {cap}: out of reach)")
+    if moves <= cap:
+        return f"met: <= {cap}"
+    if floor > cap:
+        return f"out of reach: floor {floor} > {cap} (proven)"
+    return f"**not met**: needs <= {cap}"
 
 
 def main() -> None:
@@ -251,6 +310,12 @@ def main() -> None:
     m.add_argument("instance")
     m.add_argument("--seconds", type=float, default=900.0)
     m.add_argument("--out", required=True)
+    f = sub.add_parser("moves-floor")
+    f.add_argument("instance")
+    f.add_argument("--penalty", type=int, required=True)
+    f.add_argument("--max-displaced", type=int, required=True)
+    f.add_argument("--seconds", type=float, default=600.0)
+    f.add_argument("--out", required=True)
     t = sub.add_parser("table")
     t.add_argument("files", nargs="+")
     args = ap.parse_args()
@@ -270,6 +335,11 @@ def main() -> None:
                     result["rows"].append(row)
                     print(json.dumps({k: v for k, v in row.items() if k != "levels"}), flush=True)
                     out.write_text(json.dumps(result, indent=1))
+    elif args.cmd == "moves-floor":
+        res = moves_floor(Path(args.instance), args.penalty, args.max_displaced, args.seconds)
+        res["machine"] = machine()
+        Path(args.out).write_text(json.dumps(res, indent=1))
+        print(json.dumps(res))
     elif args.cmd == "mip-reference":
         res = mip_reference(Path(args.instance), args.seconds)
         res["machine"] = machine()
@@ -282,7 +352,7 @@ def main() -> None:
             d = json.loads(Path(f).read_text())
             if "rows" in d:
                 rows += d["rows"]
-            else:
+            elif "verdict" not in d:  # moves-floor runs are quoted in the README, not tabled
                 refs[d["instance"]] = d
         print(table(rows, refs))
 

@@ -100,7 +100,7 @@ def test_placements_are_valid_and_objective_recomputes(data: st.DataObject) -> N
     workers = [{"id": w, "gender": data.draw(st.sampled_from(["male", "female"])),
                 "shift": data.draw(st.sampled_from(["day", "night", "rotating"])),
                 "roommates": data.draw(st.lists(st.sampled_from(ids), max_size=1).map(
-                    lambda l, w=w: [m for m in l if m != w]))} for w in ids]
+                    lambda mates, w=w: [m for m in mates if m != w]))} for w in ids]
     inp = beds_input(units, workers)
     plan = assign_beds(inp, time_limit_s=5)
     cap = {u: b for u, _, b in units}

@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import firm, instance, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_properties import instances
 
 from allocation import InstanceError, lease_problems, parse_instance, recompute_objective, solve, tradeoff
 from allocation.model import prepare
 from allocation.plan import level_key
 from allocation.residents import fewest_moves
-
-from conftest import firm, instance, unit
-from test_properties import instances
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = Path("/work/shared/samples")
@@ -113,7 +112,7 @@ def all_plans(inst: Any) -> list[tuple[int, ...]]:
     choices = [None] + [(f.id, g) for f in inst.firms for g in ("male", "female")]
     keys = []
     for combo in itertools.product(choices, repeat=len(inst.units)):
-        leases = [{"unit": u.id, "firm": c[0], "gender": c[1]} for u, c in zip(inst.units, combo) if c]
+        leases = [{"unit": u.id, "firm": c[0], "gender": c[1]} for u, c in zip(inst.units, combo, strict=True) if c]
         if not lease_problems(inst, leases):
             keys.append(level_key(recompute_objective(inst, leases)))
     return keys
@@ -191,7 +190,7 @@ def test_progress_is_called_with_the_documented_shape() -> None:
         assert set(r) == {"level", "best", "bound", "seconds"}
         assert r["level"] in ("shortfall_penalty", "displaced_workers", "firm_buildings", "empty_beds")
     assert [r["seconds"] for r in reports] == sorted(r["seconds"] for r in reports)
-    gaps = [b["seconds"] - a["seconds"] for a, b in zip(reports[:-2], reports[1:-1])]
+    gaps = [b["seconds"] - a["seconds"] for a, b in zip(reports[:-2], reports[1:-1], strict=True)]
     assert all(g >= 0.2 for g in gaps)  # a few a second at most (the last one may come sooner)
     assert reports[-1]["best"]["shortfall_penalty"] == plan["objective"]["shortfall_penalty"]
     assert reports[-1]["bound"]["shortfall_penalty"] == plan["bound"]["shortfall_penalty"]
@@ -268,3 +267,62 @@ def test_fit_budget_gives_valid_counts_within_the_budget(data: dict[str, Any], b
     leases = realize(inst, prep, fitted)
     assert lease_problems(inst, leases) == []
     assert recompute_objective(inst, leases)["displaced_workers"] == displaced_of_counts(prep, fitted) <= budget
+
+
+def test_target_budget_is_the_largest_whole_number_within_one_and_a_half_times_the_lp() -> None:
+    from allocation.lns import target_budget
+
+    assert target_budget(23.389) == 35  # 35.08
+    assert target_budget(100.0) == 150  # exactly 1.5x is within the target
+    assert target_budget(0.0) == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_units=5, max_firms=2), st.integers(0, 12))
+def test_budget_descent_from_any_first_budget_proves_only_true_floors(data: dict[str, Any], first: int) -> None:
+    """The first budget tried (the 1.5x-LP probe on real parks) may be anything: whatever it
+    finds keeps the target penalty, and whatever it proves is at most the true fewest moves."""
+    from allocation.control import Control
+    from allocation.lns import budget_descent
+    from allocation.model import build_model, level_value, set_level_objective
+
+    inst = parse_instance(data)
+    keys = all_plans(inst)
+    prep = prepare(inst)
+    model = build_model(inst, prep, compact=True)
+    set_level_objective(model, "shortfall_penalty")
+    assert model.solver.Solve() == 0
+    values = [v.solution_value() for v in model.all_vars]
+    target = level_value(model, "shortfall_penalty", values)
+    now = time.monotonic()
+    best, floor = budget_descent(model, Control(now, now + 10), target, values, fewest_moves(inst, prep)[0],
+                                 now + 10, first=first)
+    truth = min(k[1] for k in keys if k[0] <= target)
+    assert level_value(model, "shortfall_penalty", best) <= target
+    assert floor <= truth == level_value(model, "displaced_workers", best)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_units=5, max_firms=2))
+def test_second_level_floor_is_a_true_lower_bound(data: dict[str, Any]) -> None:
+    """Level 2 on larger parks (weighted solve, LNS, the 1.5x-LP probe and descent): the plan
+    keeps the target penalty and the proven floor — LP bound and probe proofs included — never
+    exceeds the true fewest moves at that penalty (every assignment enumerated)."""
+    from allocation.control import Control
+    from allocation.lns import second_level
+    from allocation.model import build_model, level_value, lp_moves_bound, set_level_objective
+
+    inst = parse_instance(data)
+    keys = all_plans(inst)
+    prep = prepare(inst)
+    model = build_model(inst, prep, compact=True)
+    set_level_objective(model, "shortfall_penalty")
+    assert model.solver.Solve() == 0
+    values = [v.solution_value() for v in model.all_vars]
+    target = level_value(model, "shortfall_penalty", values)
+    now = time.monotonic()
+    best, floor = second_level(model, prep, Control(now, now + 10), target, values, fewest_moves(inst, prep)[0],
+                               now + 1, lp_moves=lambda p: lp_moves_bound(inst, p, prep))
+    truth = min(k[1] for k in keys if k[0] <= target)
+    assert level_value(model, "shortfall_penalty", best) <= target
+    assert floor <= truth <= level_value(model, "displaced_workers", best)

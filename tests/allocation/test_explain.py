@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import firm, instance, unit
+
 from allocation import parse_instance, solve
 from allocation.explain import explain
-
-from conftest import firm, instance, unit
 
 
 def why(plan: dict, fid: str, gender: str = "male") -> dict:

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import firm, instance, unit
 
 from allocation import InstanceError, parse_instance
-
-from conftest import firm, instance, unit
 
 ROOT = Path(__file__).resolve().parents[2]
 

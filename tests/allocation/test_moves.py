@@ -6,19 +6,18 @@ import time
 from collections import Counter
 from typing import Any
 
+from conftest import firm, instance, unit
 from hypothesis import HealthCheck, given, settings
+from test_properties import instances
 
 from allocation import greedy_leases, lease_problems, parse_instance, recompute_objective
 from allocation.model import prepare
 from allocation.moves import improve_by_moves
 from allocation.solver import realize
 
-from conftest import firm, instance, unit
-from test_properties import instances
-
 
 def counts_of(inst: Any, prep: Any, leases: list[dict[str, Any]]) -> dict[tuple[int, str, str], int]:
-    return dict(Counter((prep.type_of_unit[l["unit"]], l["firm"], l["gender"]) for l in leases))
+    return dict(Counter((prep.type_of_unit[x["unit"]], x["firm"], x["gender"]) for x in leases))
 
 
 def test_surplus_unit_moves_to_the_short_firm() -> None:
@@ -28,7 +27,7 @@ def test_surplus_unit_moves_to_the_short_firm() -> None:
     start = [{"unit": "U1", "firm": "A", "gender": "male"}, {"unit": "U2", "firm": "A", "gender": "male"}]
     moved = realize(inst, prep, improve_by_moves(inst, prep, counts_of(inst, prep, start), time.monotonic() + 5))
     assert recompute_objective(inst, moved)["shortfall_penalty"] == 0
-    assert {l["firm"] for l in moved} == {"A", "B"}
+    assert {x["firm"] for x in moved} == {"A", "B"}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,13 +7,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from conftest import firm, instance, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allocation import greedy_leases, lease_problems, parse_instance, recompute_objective, solve
 from allocation.plan import level_key
-
-from conftest import firm, instance, unit
 
 
 @st.composite
@@ -50,7 +49,7 @@ def brute_force_best(inst: Any) -> tuple[int, ...]:
     choices = [None] + [(f.id, g) for f in inst.firms for g in ("male", "female")]
     best: tuple[int, ...] | None = None
     for combo in itertools.product(choices, repeat=len(inst.units)):
-        leases = [{"unit": u.id, "firm": c[0], "gender": c[1]} for u, c in zip(inst.units, combo) if c]
+        leases = [{"unit": u.id, "firm": c[0], "gender": c[1]} for u, c in zip(inst.units, combo, strict=True) if c]
         if lease_problems(inst, leases):
             continue
         key = level_key(recompute_objective(inst, leases))

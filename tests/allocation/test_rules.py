@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import firm, instance, unit
 
 from allocation import lease_problems, parse_instance, recompute_objective, solve
 from allocation.plan import short_penalty
-
-from conftest import firm, instance, unit
 
 
 def run(data: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +26,7 @@ def run(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def leases(plan: dict[str, Any]) -> set[tuple[str, str, str]]:
-    return {(l["unit"], l["firm"], l["gender"]) for l in plan["leases"]}
+    return {(x["unit"], x["firm"], x["gender"]) for x in plan["leases"]}
 
 
 def test_band_example_from_the_spec() -> None:
@@ -81,7 +80,7 @@ def test_building_restriction() -> None:
         [firm("A", male=8, buildings=["B1"]), firm("B", male=4)],
     ))
     assert ("U1", "A", "male") in leases(plan)
-    assert all(l["firm"] != "A" or l["unit"] == "U1" for l in plan["leases"])
+    assert all(x["firm"] != "A" or x["unit"] == "U1" for x in plan["leases"])
     assert plan["objective"]["shortfall_penalty"] == 11
     why = [e for e in plan["explanation"] if e["firm"] == "A"][0]
     assert why["reason"] == "buildings"
@@ -157,7 +156,7 @@ def test_firm_kept_in_one_building() -> None:
     ))
     assert plan["objective"]["firm_buildings"] == 2
     for fid in "AB":
-        assert len({l["unit"] in ("U1", "U3") for l in plan["leases"] if l["firm"] == fid}) == 1
+        assert len({x["unit"] in ("U1", "U3") for x in plan["leases"] if x["firm"] == fid}) == 1
 
 
 @pytest.mark.parametrize(("need", "expected_beds"), [(6, 6), (4, 4), (7, 8)])
