@@ -1,9 +1,11 @@
 """Benchmark the allocation solver against the greedy baseline and the LP bound.
 
     python scripts/bench_allocation.py generate --size M --ratio 1.1 --seed 1 -o /tmp/M.json
-    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 --budget none --budget 0.25 --budget 0.1 --out scripts/bench/run.json
+    python scripts/bench_allocation.py run --size S --size M --ratio 0.8 --ratio 1.1 \\
+        --budget none --budget 0.25 --budget 0.1 --out scripts/bench/run.json
     python scripts/bench_allocation.py mip-reference /tmp/L-1.1-1.json --seconds 900 --out scripts/bench/ref-L.json
-    python scripts/bench_allocation.py moves-floor /tmp/M.json --penalty 54 --max-displaced 200 --out scripts/bench/f.json
+    python scripts/bench_allocation.py moves-floor /tmp/M.json --penalty 54 --max-displaced 200 \\
+        --out scripts/bench/f.json
     python scripts/bench_allocation.py table scripts/bench/*.json
 
 ``run`` generates each seeded instance, times ``python -m allocation solve`` as a subprocess
@@ -63,7 +65,7 @@ def generate(size: str, ratio: float, seed: int) -> dict[str, Any]:
     women_only = set(rng.sample(buildings, max(0, round(0.1 * n_buildings))))
     units: list[dict[str, Any]] = []
     per_building = [n_units // n_buildings + (1 if i < n_units % n_buildings else 0) for i in range(n_buildings)]
-    for b, count in zip(buildings, per_building):
+    for b, count in zip(buildings, per_building, strict=True):
         variant = rng.randrange(2)
         for k in range(count):
             beds = rng.choices([c for c, _ in BED_MIX], [w for _, w in BED_MIX])[0]
@@ -111,8 +113,9 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
-                      if l.startswith("MemTotal"))
+        mem_kb = next(
+            int(row.split()[1]) for row in Path("/proc/meminfo").read_text().splitlines() if row.startswith("MemTotal")
+        )
     except (OSError, StopIteration):
         mem_kb = 0
     import os
