@@ -59,16 +59,22 @@ async def record(
     after: Mapping[str, Any] | None = None,
 ) -> None:
     """Write one entry; call it inside the write's transaction."""
-    await AuditEntry.insert(
-        AuditEntry(
-            at=datetime.now(UTC),
-            account_id=viewer.account_id,
-            username=viewer.username,
-            table_name=table,
-            row_id=row_id,
-            action=action,
-            changes=changed_fields(before, after),
-        )
+    who = (viewer.account_id, viewer.username)
+    await AuditEntry.insert(_entry(datetime.now(UTC), who, table, row_id, action, changed_fields(before, after)))
+
+
+def _entry(
+    at: datetime, who: tuple[int | None, str], table: str, row_id: int, action: str, changes: dict[str, Any]
+) -> AuditEntry:
+    account_id, username = who
+    return AuditEntry(
+        at=at,
+        account_id=account_id,
+        username=username,
+        table_name=table,
+        row_id=row_id,
+        action=action,
+        changes=changes,
     )
 
 
@@ -85,17 +91,7 @@ async def record_system(
 ) -> None:
     """Write one entry for the park's own background work, at the time that work took as now
     (a pass run with a moved clock records that moment); inside the work's transaction."""
-    await AuditEntry.insert(
-        AuditEntry(
-            at=at,
-            account_id=None,
-            username=SYSTEM,
-            table_name=table,
-            row_id=row_id,
-            action=action,
-            changes=changed_fields(before, after),
-        )
-    )
+    await AuditEntry.insert(_entry(at, (None, SYSTEM), table, row_id, action, changed_fields(before, after)))
 
 
 async def record_many(
@@ -104,17 +100,7 @@ async def record_many(
     """One entry per (row id, fields after) — for a run that writes many rows at once (a month's
     payouts); inserted in batches, inside the run's transaction."""
     at = datetime.now(UTC)
-    entries = [
-        AuditEntry(
-            at=at,
-            account_id=viewer.account_id,
-            username=viewer.username,
-            table_name=table,
-            row_id=row_id,
-            action=action,
-            changes=changed_fields(None, after),
-        )
-        for row_id, after in rows
-    ]
+    who = (viewer.account_id, viewer.username)
+    entries = [_entry(at, who, table, row_id, action, changed_fields(None, after)) for row_id, after in rows]
     for start in range(0, len(entries), batch):
         await AuditEntry.insert(*entries[start : start + batch])
