@@ -26,7 +26,7 @@ from housing.leasing.periods import PERIODS, PeriodOut, PeriodState
 from housing.leasing.runs import MOVES, recent_run_ids, run_view
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease
 from housing.pages.forms import Messages, decode, form_of, messages, yuan_to_fen
-from housing.pages.layout import lang_of, render, see_other
+from housing.pages.layout import lang_of, notice, render, see_other
 from housing.pages.texts import translator
 from housing.register.buildings import BUILDINGS
 from housing.register.tables import Role, Unit, Worker
@@ -47,10 +47,6 @@ Query = Annotated[str | None, QueryParameter(max_length=50)]
 Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
 Count = Annotated[int | None, QueryParameter(ge=0, le=10_000_000)]
 NOTICES = {"request": "request_saved", "worker": "worker_saved", "bed": "bed_saved", "out": "moved_out"}
-
-
-def notice(request: Request[Any, Any, Any], done: str | None) -> str:
-    return translator(lang_of(request))(NOTICES[done]) if done in NOTICES else ""
 
 
 def current_period(periods: list[PeriodOut]) -> PeriodOut | None:
@@ -84,7 +80,7 @@ async def _home(request: Request[Any, Any, Any], problem: Messages | None = None
         run=run,
         problem=problem,
         form=form or {},
-        notice=notice(request, request.query_params.get("done")),
+        notice=notice(request, NOTICES),
     )
 
 
@@ -147,7 +143,7 @@ async def _workers(
 ) -> Template:
     viewer = viewer_of(request)
     found = await resource.list_page(WORKERS, viewer, Page(50, offset), [search(q)])
-    said = notice(request, request.query_params.get("done"))
+    said = notice(request, NOTICES)
     if imported is not None:
         said = translator(lang_of(request))("workers_imported", n=imported)
     status = 200
@@ -295,7 +291,7 @@ async def _beds(
         homeless=[w for w in active if w.id not in bedded],
         problem=problem,
         form=form or {},
-        notice=notice(request, request.query_params.get("done")),
+        notice=notice(request, NOTICES),
         today=park_day(viewer.now).isoformat(),
     )
 
@@ -439,7 +435,6 @@ def _settlement_month(request: Request[Any, Any, Any], today: date) -> str:
 async def _subsidies(request: Request[Any, Any, Any], problem: Messages | None = None) -> Template:
     viewer = viewer_of(request)
     found = (await resource.list_page(subsidy_applications.APPLICATIONS, viewer, ALL)).items
-    done = request.query_params.get("done")
     month = _settlement_month(request, park_day(viewer.now))
     try:  # the firm's canteen bill for the month: the API's own rows, HR sees its firm's only
         settled = await canteen_settlement.lines(viewer, month, "firm")
@@ -453,7 +448,7 @@ async def _subsidies(request: Request[Any, Any, Any], problem: Messages | None =
         settlement_month=month,
         settled=settled,
         problem=problem,
-        notice=translator(lang_of(request))(SUBSIDY_DONE[done]) if done in SUBSIDY_DONE else "",
+        notice=notice(request, SUBSIDY_DONE),
     )
 
 

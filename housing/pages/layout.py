@@ -7,6 +7,7 @@ the switch sticks), else the `lang` cookie, else `Accept-Language`. A page's tex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,13 @@ def render(request: Request[Any, Any, Any], name: str, status_code: int = 200, *
         cookies=cookies,
         media_type=MediaType.HTML,  # a form post's handler returns Any (page or redirect): its default is JSON
     )
+
+
+def notice(request: Request[Any, Any, Any], notices: Mapping[str, str]) -> str:
+    """The line a page shows after a form post sent it back with `?done=<what>` (the post's
+    redirect), in the reader's language; nothing for an unknown or absent `done`."""
+    key = notices.get(request.query_params.get("done") or "")
+    return translator(lang_of(request))(key) if key else ""
 
 
 def see_other(path: str) -> Redirect:

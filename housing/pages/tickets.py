@@ -20,7 +20,7 @@ from litestar.response import Template
 from housing.leasing.leases import LEASES, active_on
 from housing.pages.charts import bars
 from housing.pages.forms import Messages, decode, form_of, messages
-from housing.pages.layout import lang_of, render, see_other
+from housing.pages.layout import lang_of, notice, render, see_other
 from housing.pages.texts import translator
 from housing.register.departments import DEPARTMENTS, staff_accounts
 from housing.register.tables import Role
@@ -58,11 +58,6 @@ ACTIONS: dict[str, type[msgspec.Struct]] = {
 }
 STAFF_STEPS = {"sort": ("new", "sorted"), "assign": ("sorted", "assigned", "in_progress")}
 STAFF_STEPS |= {"start": ("assigned",), "resolve": ("in_progress",)}
-
-
-def _notice(request: Request[Any, Any, Any]) -> str:
-    done = request.query_params.get("done")
-    return translator(lang_of(request))(NOTICES[done]) if done in NOTICES else ""
 
 
 def steps_for(viewer: Viewer, ticket: service.TicketOut) -> list[str]:
@@ -107,7 +102,7 @@ async def _list(request: Request[Any, Any, Any], problem: Messages | None = None
         tickets=sorted(found.items, key=lambda t: t.id, reverse=True),
         problem=problem,
         form=form or {},
-        notice=_notice(request),
+        notice=notice(request, NOTICES),
         unread=await unread_count(viewer.account_id),
         units=await _units_to_report_for(viewer),
     )
@@ -167,7 +162,7 @@ async def _detail(
         max_photos=service.MAX_PHOTOS,
         problem=problem,
         failed=action,
-        notice=_notice(request),
+        notice=notice(request, NOTICES),
         local=lambda moment: moment.astimezone(PARK_TZ).strftime("%Y-%m-%d %H:%M"),
     )
 
@@ -283,7 +278,7 @@ async def inbox(request: Request[Any, Any, Any], done: Done = None) -> Template:
         "tickets_inbox.html",
         notes=sorted(found.items, key=lambda n: n.id, reverse=True),
         unread=await unread_count(viewer.account_id),
-        notice=_notice(request),
+        notice=notice(request, NOTICES),
     )
 
 

@@ -13,8 +13,7 @@ from canteen import meal_records
 from canteen.tables import MealRecord
 from housing.leasing.occupancy import bed_of
 from housing.pages.forms import Messages, decode, form_of, messages, yuan_to_fen
-from housing.pages.layout import lang_of, render, see_other
-from housing.pages.texts import translator
+from housing.pages.layout import lang_of, notice, render, see_other
 from housing.subsidies import applications, payouts
 from housing.subsidies.tables import LIVE_STATUSES
 from housing.web import resource, uploads
@@ -59,8 +58,7 @@ async def _subsidy(
     paid = (await resource.list_page(payouts.PAYOUTS, viewer, Page(24, 0))).items
     month = park_day(viewer.now).strftime("%Y-%m")
     meals = (await resource.list_page(meal_records.RECORDS, viewer, Page(500, 0), [MealRecord.month == month])).items
-    done = request.query_params.get("done")
-    said = translator(lang_of(request))(SUBSIDY_NOTICES[done]) if done in SUBSIDY_NOTICES else ""
+    said = notice(request, SUBSIDY_NOTICES)
     bad = problem or contract_problem
     return render(
         request,
