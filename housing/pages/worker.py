@@ -40,11 +40,6 @@ SUBSIDY_NOTICES = {
 Done = Annotated[str | None, QueryParameter(max_length=20, pattern="^[a-z_]+$")]
 
 
-def rent_fen_of(form: dict[str, str]) -> dict[str, str]:
-    """The application form's monthly rent in yuan, as the API's `monthly_rent_fen`."""
-    return yuan_to_fen(form, "monthly_rent_yuan", "monthly_rent_fen")
-
-
 async def _subsidy(
     request: Request[Any, Any, Any],
     problem: Messages | None = None,
@@ -89,7 +84,7 @@ async def apply_for_subsidy(request: Request[Any, Any, Any]) -> Any:
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
     try:
-        body = decode(rent_fen_of(form), applications.ApplicationCreate, lang)
+        body = decode(yuan_to_fen(form, "monthly_rent_yuan", "monthly_rent_fen"), applications.ApplicationCreate, lang)
         await applications.apply(viewer, body)
     except Problem as problem:
         return await _subsidy(request, messages(problem, lang), form)

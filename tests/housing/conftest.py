@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from piccolo.apps.user.tables import BaseUser
 
+from housing.web.clock import Clock, system_clock
 from tests.housing import factories
 
 # Hashing at 600,000 rounds is right for people and wrong for a test suite that logs in
@@ -45,7 +46,7 @@ class ClockSwitch:
     """The clock of the shared clocked app: each test points it at its own movable clock."""
 
     def __init__(self) -> None:
-        self.current: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.current: Clock = system_clock
 
     def __call__(self) -> datetime:
         return self.current()
@@ -54,7 +55,7 @@ class ClockSwitch:
 _clocked_app: Litestar | None = None
 
 
-def clocked_app(clock: Callable[[], datetime]) -> Litestar:
+def clocked_app(clock: Clock) -> Litestar:
     """One app for the tests that move time (deadlines, escalation, periods, subsidies), with no
     background work (those tests run the escalation pass themselves); its clock is switched to
     the test's own. Building an app per test cost ~1 s of each of ~200 tests."""
