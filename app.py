@@ -124,7 +124,8 @@ def tune_runtime(app: Litestar) -> None:
       (aiosqlite's, or the job runner's) that finished its query otherwise waits up to 5 ms
       for the busy event loop to let go, on every trip, which under load is the slowest
       hundredth of answers."""
-    gc.freeze()
+    if gc.get_freeze_count() == 0:  # once per process: a later start-up (tests start many apps)
+        gc.freeze()  # would make whatever garbage exists by then immortal
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
