@@ -203,6 +203,7 @@ async def open_loop(port: int, path: str, token: str, connections: int, rate: fl
     queue: asyncio.Queue[float] = asyncio.Queue()
     in_flight: dict[int, float] = {}
     latencies: list[float] = []
+    sent_at: list[float] = []
     lags: list[float] = []
     errors = 0
 
@@ -215,6 +216,7 @@ async def open_loop(port: int, path: str, token: str, connections: int, rate: fl
             del in_flight[index]
             if status == 200:
                 latencies.append(time.perf_counter() - intended)
+                sent_at.append(intended)
             else:
                 errors += 1
             queue.task_done()
@@ -245,8 +247,12 @@ async def open_loop(port: int, path: str, token: str, connections: int, rate: fl
     for conn in conns:
         conn.close()
     lags.sort()
+    # Where the slowest answers were scheduled: one stall shows as a run of neighbours, a slow
+    # path as answers spread over the whole measurement.
+    slowest = sorted(zip(latencies, sent_at, strict=True), reverse=True)[:8]
     return {
         "rate": rate,
+        "slowest": [[round(t - start, 3), round(v * 1e3, 1)] for v, t in slowest],
         "scheduled": total,
         "completed": len(latencies),
         "errors": errors,
@@ -719,6 +725,8 @@ def latency_rounds(
                     f"  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms{cores(result)}"
                     f", generator send lag p99 {result['send_lag_p99_ms']:.1f} ms"
                 )
+                if p99 > 3 * p50:
+                    print("      slowest (sent at s: ms): " + ", ".join(f"{t}: {v}" for t, v in result["slowest"]))
     return runs
 
 
@@ -938,6 +946,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-wrk", action="store_true", help="use the Python closed-loop generator even if wrk is here"
     )
     parser.add_argument("--table", type=Path, metavar="JSON", help="only print the tables of an earlier --json")
+    parser.add_argument(
+        "--endpoint",
+        action="append",
+        choices=list(ENDPOINTS),
+        help="measure only this endpoint (repeatable; default all) — to look into one row's tail",
+    )
     parser.add_argument("--generator", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -970,6 +984,8 @@ def main() -> None:
         print(markdown([row for e in saved["engines"] for row in e["summary"]]))
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
+    for path in [p for p in ENDPOINTS if args.endpoint and p not in args.endpoint]:
+        del ENDPOINTS[path]
     flags = uvicorn_flags()
     loses_nodelay = uvicorn_loses_nodelay()
     use_wrk = bool(shutil.which("wrk")) and not args.no_wrk

@@ -1,4 +1,4 @@
-"""The ceiling `scripts/bench_api.py` measures the app against: the same two endpoints, hand-written.
+"""The ceiling `scripts/bench_api.py` measures the app against: the same three endpoints, hand-written.
 
 Each route does what the app's route must do, and nothing else: take the bearer token, verify
 it exactly as the app does (HS256 with the app's `SECRET_KEY`, `exp` checked; the token names a
@@ -10,8 +10,9 @@ No ORM, no middleware, no DI.
 
     GET /api/me                      ME_SQL
     GET /api/workers?limit=&offset=  WORKERS_SQL (the caller must be HR: its own firm's workers)
+    GET /api/me/bed                  ME_BED_SQL (the caller must be a worker: bed, roommates, move)
 
-Both queries are constants here so they can follow the schema. They are written for both
+The queries are constants here so they can follow the schema. They are written for both
 engines: `$n` parameters (rewritten to SQLite's `?n`), plain joins and CTEs.
 
 Configured by the environment, like the app: `DATABASE_URL` (unset or `sqlite:///…` = SQLite,
@@ -74,9 +75,11 @@ FROM viewer CROSS JOIN total LEFT JOIN page ON TRUE
 ORDER BY page.id
 """
 
-# A worker's bed and roommates: the live session names the worker; one row per occupant of the
-# worker's unit (the worker included), or one row with NULLs when the worker has no bed; no
-# row when the session is not live. Mirrors housing.leasing.occupancy.MY_BED + the viewer.
+# A worker's bed and roommates, and their pending move: the live session names the worker; one
+# row per occupant of the worker's unit (the worker included), or one row with NULLs when the
+# worker has no bed; no row when the session is not live. The move's columns (the move ahead of
+# the worker and the bed waiting for them, NULL when none) are on every row. Mirrors
+# housing.leasing.occupancy.MY_BED + the viewer.
 ME_BED_SQL = """
 WITH viewer AS (
     SELECT a.worker_id
@@ -90,27 +93,28 @@ WITH viewer AS (
 mine AS (
     SELECT unit_id FROM bed_assignment WHERE worker_id = (SELECT worker_id FROM viewer)
       AND starts_on <= $3 AND (ends_on IS NULL OR ends_on >= $3) ORDER BY starts_on DESC LIMIT 1
+),
+mv AS (
+    SELECT m.deadline, b.code AS move_code, u.number AS move_number, m.bed AS move_bed, nb.code AS new_code,
+           nu.number AS new_number, nu.floor AS new_floor, na.bed AS new_bed, na.starts_on AS new_starts_on
+    FROM move m JOIN bed_assignment old ON old.id = m.bed_assignment_id
+    JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id
+    LEFT JOIN bed_assignment na ON na.worker_id = m.worker_id AND na.ends_on IS NULL AND na.starts_on > $3
+    LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id
+    WHERE m.worker_id = (SELECT worker_id FROM viewer)
+      AND (m.status = 'pending' OR (old.ends_on >= $3 AND na.id IS NOT NULL))
+    ORDER BY m.deadline DESC LIMIT 1
 )
 SELECT viewer.worker_id AS me, b.code, b.name AS building_name, u.floor, u.number, u.beds,
-       a.bed, a.starts_on, a.worker_id, w.name
+       a.bed, a.starts_on, a.worker_id, w.name, mv.*
 FROM viewer
 LEFT JOIN bed_assignment a ON a.unit_id = (SELECT unit_id FROM mine)
       AND a.starts_on <= $3 AND (a.ends_on IS NULL OR a.ends_on >= $3)
 LEFT JOIN unit u ON u.id = a.unit_id
 LEFT JOIN building b ON b.id = u.building_id
 LEFT JOIN worker w ON w.id = a.worker_id
+LEFT JOIN mv ON 1 = 1
 ORDER BY a.bed
-"""
-
-# The worker's pending move and the bed waiting for them. Mirrors housing.leasing.occupancy.MY_MOVE.
-MOVE_SQL = """
-SELECT m.deadline, b.code, u.number, m.bed, nb.code, nu.number, nu.floor, na.bed, na.starts_on
-FROM move m JOIN bed_assignment old ON old.id = m.bed_assignment_id
-JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id
-LEFT JOIN bed_assignment na ON na.worker_id = m.worker_id AND na.ends_on IS NULL AND na.starts_on > $1
-LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id
-WHERE m.worker_id = $2 AND (m.status = 'pending' OR (old.ends_on >= $1 AND na.id IS NOT NULL))
-ORDER BY m.deadline DESC LIMIT 1
 """
 
 # -----------------------------------------------------------------------------------------
@@ -159,7 +163,6 @@ class Db:
     me_sql: str = ""
     workers_sql: str = ""
     me_bed_sql: str = ""
-    move_sql: str = ""
 
     async def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         if self.sqlite:
@@ -179,7 +182,6 @@ async def open_db() -> None:
     DB.me_sql = render(ME_SQL, DB.sqlite)
     DB.workers_sql = render(WORKERS_SQL, DB.sqlite)
     DB.me_bed_sql = render(ME_BED_SQL, DB.sqlite)
-    DB.move_sql = render(MOVE_SQL, DB.sqlite)
     if DB.sqlite:
         import aiosqlite
 
@@ -298,10 +300,9 @@ async def me_bed(request: Request[Any, Any, Any]) -> Response[bytes]:
     if mine is None:
         return Response(b'{"status":404,"title":"not found"}', status_code=404, media_type="application/json")
     since = mine[7] if not isinstance(mine[7], str) else datetime.fromisoformat(mine[7]).date()
-    moves = await DB.fetch(DB.move_sql, today, me)
     pending = None
-    if moves:
-        m = moves[0]
+    if mine[10] is not None:
+        m = mine[10:]
         new_bed = None
         if m[7] is not None:
             new_bed = {"building_code": m[4], "floor": m[6], "unit_number": m[5], "bed": m[7], "starts_on": m[8]}

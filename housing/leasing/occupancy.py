@@ -21,25 +21,12 @@ from housing.web.clock import as_date, park_day
 from housing.web.db import HotQuery
 from housing.web.problems import not_found
 
-MY_BED = HotQuery(
-    "SELECT b.code AS building_code, b.name AS building_name, u.floor, u.number AS unit_number, u.beds, "
-    "a.bed, a.starts_on, a.unit_id, a.worker_id, w.name AS worker_name "
-    "FROM bed_assignment a "
-    "JOIN unit u ON u.id = a.unit_id "
-    "JOIN building b ON b.id = u.building_id "
-    "JOIN worker w ON w.id = a.worker_id "
-    "WHERE a.starts_on <= {} AND (a.ends_on IS NULL OR a.ends_on >= {}) AND a.unit_id = "
-    "(SELECT mine.unit_id FROM bed_assignment mine WHERE mine.worker_id = {} AND mine.starts_on <= {} "
-    " AND (mine.ends_on IS NULL OR mine.ends_on >= {}) ORDER BY mine.starts_on DESC LIMIT 1) "
-    "ORDER BY a.bed"
-)
-
 # A worker's move (a resident of a unit its firm gives up) while it is ahead of them: still on
 # the move list, or given a new bed that starts after today while they still sleep in the old
 # one. With the new bed when HR has given one. At most one row.
-MY_MOVE = HotQuery(
-    "SELECT m.deadline, b.code AS building_code, u.number AS unit_number, m.bed, "
-    "nb.code AS new_building_code, nu.number AS new_unit_number, nu.floor AS new_floor, "
+_MY_MOVE = (
+    "SELECT m.deadline AS move_deadline, b.code AS move_building_code, u.number AS move_unit_number, "
+    "m.bed AS move_bed, nb.code AS new_building_code, nu.number AS new_unit_number, nu.floor AS new_floor, "
     "na.bed AS new_bed, na.starts_on AS new_starts_on "
     "FROM move m JOIN bed_assignment old ON old.id = m.bed_assignment_id "
     "JOIN unit u ON u.id = m.unit_id JOIN building b ON b.id = u.building_id "
@@ -47,6 +34,24 @@ MY_MOVE = HotQuery(
     "LEFT JOIN unit nu ON nu.id = na.unit_id LEFT JOIN building nb ON nb.id = nu.building_id "
     "WHERE m.worker_id = {} AND (m.status = 'pending' OR (old.ends_on >= {} AND na.id IS NOT NULL)) "
     "ORDER BY m.deadline DESC LIMIT 1"
+)
+
+# Everyone in the worker's unit tonight (the worker included), one row per bed, each carrying
+# the worker's pending move if any: the bed page is one read, not one for the bed and one for
+# the move (on SQLite every read is a trip to the connection's thread, and the trips were what
+# the slowest answers waited for; scripts/bench_api.py).
+MY_BED = HotQuery(
+    "SELECT b.code AS building_code, b.name AS building_name, u.floor, u.number AS unit_number, u.beds, "
+    "a.bed, a.starts_on, a.unit_id, a.worker_id, w.name AS worker_name, mv.* "
+    "FROM bed_assignment a "
+    "JOIN unit u ON u.id = a.unit_id "
+    "JOIN building b ON b.id = u.building_id "
+    "JOIN worker w ON w.id = a.worker_id "
+    f"LEFT JOIN ({_MY_MOVE}) mv ON 1 = 1 "
+    "WHERE a.starts_on <= {} AND (a.ends_on IS NULL OR a.ends_on >= {}) AND a.unit_id = "
+    "(SELECT mine.unit_id FROM bed_assignment mine WHERE mine.worker_id = {} AND mine.starts_on <= {} "
+    " AND (mine.ends_on IS NULL OR mine.ends_on >= {}) ORDER BY mine.starts_on DESC LIMIT 1) "
+    "ORDER BY a.bed"
 )
 
 UNITS_ON = HotQuery(
@@ -171,11 +176,10 @@ async def occupancy_on(day: date) -> Occupancy:
 async def bed_of(worker_id: int | None, today: date) -> MyBed | None:
     """Where the worker sleeps tonight and with whom, and a move ahead of them; None without a bed
     (the page `/my` and `GET /api/me/bed` answer from this one function)."""
-    rows = await MY_BED.rows(today, today, worker_id, today, today)
+    rows = await MY_BED.rows(today, worker_id, today, today, today, worker_id, today, today)
     mine = next((r for r in rows if r["worker_id"] == worker_id), None)
     if mine is None:
         return None
-    move = await MY_MOVE.first(today, worker_id, today)
     return MyBed(
         building_code=mine["building_code"],
         building_name=mine["building_name"],
@@ -185,7 +189,7 @@ async def bed_of(worker_id: int | None, today: date) -> MyBed | None:
         beds=mine["beds"],
         since=as_date(mine["starts_on"]),
         roommates=[Roommate(bed=r["bed"], name=r["worker_name"]) for r in rows if r is not mine],
-        pending_move=pending_move(move),
+        pending_move=pending_move(mine),
     )
 
 
@@ -212,8 +216,9 @@ class OccupancyController(Controller):
         return bed
 
 
-def pending_move(row: dict[str, Any] | None) -> PendingMove | None:
-    if row is None:
+def pending_move(row: dict[str, Any]) -> PendingMove | None:
+    """The move columns of the worker's own `MY_BED` row (all NULL when no move is ahead)."""
+    if row["move_deadline"] is None:
         return None
     new_bed = None
     if row["new_bed"] is not None:
@@ -225,9 +230,9 @@ def pending_move(row: dict[str, Any] | None) -> PendingMove | None:
             starts_on=as_date(row["new_starts_on"]),
         )
     return PendingMove(
-        deadline=as_date(row["deadline"]),
-        building_code=row["building_code"],
-        unit_number=row["unit_number"],
-        bed=row["bed"],
+        deadline=as_date(row["move_deadline"]),
+        building_code=row["move_building_code"],
+        unit_number=row["move_unit_number"],
+        bed=row["move_bed"],
         new_bed=new_bed,
     )
