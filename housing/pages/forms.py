@@ -10,6 +10,7 @@ checks. Anything the rules refuse comes back as the `Problem` the API would answ
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -17,11 +18,13 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
+from housing.pages.layout import lang_of, see_other
 from housing.web.body import nul_path
 from housing.web.i18n import MESSAGES, Lang, text, translate_validation
 from housing.web.problems import FieldError, Problem, invalid
 
 StructT = TypeVar("StructT", bound=msgspec.Struct)
+R = TypeVar("R")
 CSRF_FIELD = "_csrf_token"
 
 
@@ -88,3 +91,26 @@ def messages(problem: Problem, lang: Lang) -> Messages:
         else:
             fields[error.field] = error.key
     return Messages(text(problem.key, lang, **problem.params), fields, problem.status_code)
+
+
+async def submit(
+    request: Request[Any, Any, Any],
+    action: Callable[[], Awaitable[R]],
+    done: str | Callable[[R], str],
+    again: Callable[[Messages], Awaitable[Any]],
+    *,
+    own_page: bool = False,
+) -> Any:
+    """A page's form post, the one way every page does it: run the API's own function
+    (`action`, which decodes the form inside, so a bad field is a refusal like any other); on
+    success go to `done` (a 303, so a reload does not post again), on a refusal show the form
+    `again` with the API's words and status. With `own_page` the post's address names the
+    thing it acts on: its 404 stays the 404 page (someone else's application or ticket is
+    not a form to show again), where a 404 of something picked in the form is the form's error."""
+    try:
+        result = await action()
+    except Problem as problem:
+        if own_page and problem.status_code == 404:
+            raise
+        return await again(messages(problem, lang_of(request)))
+    return see_other(done if isinstance(done, str) else done(result))

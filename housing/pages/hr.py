@@ -25,7 +25,7 @@ from housing.leasing.leases import LEASES, active_on
 from housing.leasing.periods import PERIODS, PeriodOut, PeriodState
 from housing.leasing.runs import MOVES, recent_run_ids, run_view
 from housing.leasing.tables import BedAssignment, HeadcountRequest, Lease
-from housing.pages.forms import Messages, decode, form_of, messages, yuan_to_fen
+from housing.pages.forms import Messages, decode, form_of, messages, submit, yuan_to_fen
 from housing.pages.layout import lang_of, notice, render, see_other
 from housing.pages.texts import translator
 from housing.register.buildings import BUILDINGS
@@ -96,20 +96,20 @@ async def file_request(request: Request[Any, Any, Any]) -> Any:
     form = await form_of(request)
     chosen = [v for v in (await request.form()).getall("building_ids", []) if isinstance(v, str) and v]
     form.pop("building_ids", None)  # a list: the ticked boxes, not the last one's value
-    try:
+
+    async def file() -> Any:
         values = yuan_to_fen(form, "max_monthly_rent_yuan", "max_monthly_rent_fen")
         request_id = form.get("request_id")
         if request_id:
             patch = decode(values, RequestPatch, lang)
             _preferences(patch, values, chosen, lang)
-            await resource.update(REQUESTS, viewer, _id(request_id), resource.sent(patch))
-        else:
-            body = decode(values, RequestCreate, lang)
-            _preferences(body, values, chosen, lang)
-            await resource.create(REQUESTS, viewer, resource.sent(body))
-    except Problem as problem:
-        return await _home(request, messages(problem, lang), {**form, "building_ids": ",".join(chosen)})
-    return see_other("/hr?done=request")
+            return await resource.update(REQUESTS, viewer, _id(request_id), resource.sent(patch))
+        body = decode(values, RequestCreate, lang)
+        _preferences(body, values, chosen, lang)
+        return await resource.create(REQUESTS, viewer, resource.sent(body))
+
+    shown = {**form, "building_ids": ",".join(chosen)}
+    return await submit(request, file, "/hr?done=request", lambda said: _home(request, said, shown))
 
 
 def _preferences(target: RequestCreate | RequestPatch, values: dict[str, str], chosen: list[str], lang: Lang) -> None:
@@ -202,11 +202,12 @@ async def import_sheet(request: Request[Any, Any, Any]) -> Any:
 async def add_worker(request: Request[Any, Any, Any]) -> Any:
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
-        await resource.create(WORKERS, viewer, resource.sent(decode(form, WorkerCreate, lang)))
-    except Problem as problem:
-        return await _workers(request, None, 0, messages(problem, lang), form)
-    return see_other("/hr/workers?done=worker")
+    return await submit(
+        request,
+        lambda: resource.create(WORKERS, viewer, resource.sent(decode(form, WorkerCreate, lang))),
+        "/hr/workers?done=worker",
+        lambda said: _workers(request, None, 0, said, form),
+    )
 
 
 async def _worker(request: Request[Any, Any, Any], worker_id: int, problem: Messages | None = None) -> Template:
@@ -232,23 +233,24 @@ async def edit_worker(request: Request[Any, Any, Any], worker_id: PathId) -> Any
     form = await form_of(request)
     if form.get("id_number", "").count("*"):  # the masked number shown back: not a change
         form.pop("id_number")
-    try:
-        await resource.update(WORKERS, viewer, worker_id, resource.sent(decode(form, WorkerPatch, lang)))
-    except Problem as problem:
-        return await _worker(request, worker_id, messages(problem, lang))
-    return see_other("/hr/workers?done=worker")
+    return await submit(
+        request,
+        lambda: resource.update(WORKERS, viewer, worker_id, resource.sent(decode(form, WorkerPatch, lang))),
+        "/hr/workers?done=worker",
+        lambda said: _worker(request, worker_id, said),
+    )
 
 
 @post("/hr/workers/{worker_id:int}/active", opt=allow(HR), include_in_schema=False, status_code=303)
 async def set_active(request: Request[Any, Any, Any], worker_id: PathId) -> Any:
     """Deactivate a worker who left, or take one back (the API's DELETE and PATCH active)."""
-    viewer, lang = viewer_of(request), lang_of(request)
-    form = await form_of(request)
-    try:
-        await resource.update(WORKERS, viewer, worker_id, {"active": form.get("active") == "true"})
-    except Problem as problem:
-        return await _worker(request, worker_id, messages(problem, lang))
-    return see_other("/hr/workers?done=worker")
+    viewer, form = viewer_of(request), await form_of(request)
+    return await submit(
+        request,
+        lambda: resource.update(WORKERS, viewer, worker_id, {"active": form.get("active") == "true"}),
+        "/hr/workers?done=worker",
+        lambda said: _worker(request, worker_id, said),
+    )
 
 
 # beds
@@ -311,22 +313,24 @@ async def unit_beds(request: Request[Any, Any, Any], unit_id: PathId) -> Templat
 async def put_in_bed(request: Request[Any, Any, Any]) -> Any:
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
-        await bed_service.put_in_bed(viewer, decode(form, bed_service.BedPut, lang))
-    except Problem as problem:
-        return await _beds(request, None, messages(problem, lang), form)
-    return see_other("/hr/beds?done=bed")
+    return await submit(
+        request,
+        lambda: bed_service.put_in_bed(viewer, decode(form, bed_service.BedPut, lang)),
+        "/hr/beds?done=bed",
+        lambda said: _beds(request, None, said, form),
+    )
 
 
 @post("/hr/beds/{assignment_id:int}/out", opt=allow(HR), include_in_schema=False, status_code=303)
 async def move_out(request: Request[Any, Any, Any], assignment_id: PathId) -> Any:
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
-        await bed_service.move_out(viewer, assignment_id, decode(form, bed_service.MoveOut, lang))
-    except Problem as problem:
-        return await _beds(request, None, messages(problem, lang), form)
-    return see_other("/hr/beds?done=out")
+    return await submit(
+        request,
+        lambda: bed_service.move_out(viewer, assignment_id, decode(form, bed_service.MoveOut, lang)),
+        "/hr/beds?done=out",
+        lambda said: _beds(request, None, said, form),
+    )
 
 
 # bed proposals: the solver fills the firm's beds, HR looks and confirms
@@ -337,12 +341,13 @@ async def propose_beds(request: Request[Any, Any, Any]) -> Any:
     """Ask the solver for a proposal from the chosen first night (the API's `propose`)."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
-        sent = {"starts_on": form.get("starts_on", "")}
-        made = await bed_proposals.propose(viewer, decode(sent, bed_proposals.ProposalCreate, lang))
-    except Problem as problem:
-        return await _beds(request, None, messages(problem, lang), form)
-    return see_other(f"/hr/beds/proposals/{made.id}")
+    sent = {"starts_on": form.get("starts_on", "")}
+    return await submit(
+        request,
+        lambda: bed_proposals.propose(viewer, decode(sent, bed_proposals.ProposalCreate, lang)),
+        lambda made: f"/hr/beds/proposals/{made.id}",
+        lambda said: _beds(request, None, said, form),
+    )
 
 
 async def _unit_names(ids: set[int]) -> dict[int, str]:
@@ -383,14 +388,13 @@ async def proposal(request: Request[Any, Any, Any], proposal_id: PathId, done: D
 @post("/hr/beds/proposals/{proposal_id:int}/confirm", opt=allow(HR), include_in_schema=False, status_code=303)
 async def confirm_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> Any:
     """Make the proposal's beds, whole; if the beds changed since, the API's 409 and its words."""
-    viewer, lang = viewer_of(request), lang_of(request)
-    try:
-        await bed_proposals.confirm(viewer, proposal_id)
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _proposal(request, proposal_id, messages(problem, lang))
-    return see_other(f"/hr/beds/proposals/{proposal_id}?done=confirmed")
+    return await submit(
+        request,
+        lambda: bed_proposals.confirm(viewer_of(request), proposal_id),
+        f"/hr/beds/proposals/{proposal_id}?done=confirmed",
+        lambda said: _proposal(request, proposal_id, said),
+        own_page=True,
+    )
 
 
 @get("/hr/invoices", opt=allow(HR), include_in_schema=False)
@@ -461,14 +465,13 @@ async def subsidies(request: Request[Any, Any, Any], done: Done = None) -> Templ
 @post("/hr/subsidies/{application_id:int}/confirm", opt=allow(HR), include_in_schema=False, status_code=303)
 async def confirm_subsidy(request: Request[Any, Any, Any], application_id: PathId) -> Any:
     """The API's `confirm`; another firm's application is its 404, a late click its 409's words."""
-    viewer, lang = viewer_of(request), lang_of(request)
-    try:
-        await subsidy_applications.confirm(viewer, application_id)
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _subsidies(request, messages(problem, lang))
-    return see_other("/hr/subsidies?done=confirmed")
+    return await submit(
+        request,
+        lambda: subsidy_applications.confirm(viewer_of(request), application_id),
+        "/hr/subsidies?done=confirmed",
+        lambda said: _subsidies(request, said),
+        own_page=True,
+    )
 
 
 ROUTES += [subsidies, confirm_subsidy]
@@ -505,13 +508,13 @@ async def answer_survey(request: Request[Any, Any, Any], survey_id: PathId) -> A
     """The API's `answer_survey`: one answer per firm (a second is its 409), ratings 1–5."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
-        await surveys.answer_survey(viewer, survey_id, decode(form, surveys.AnswerCreate, lang))
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _surveys(request, messages(problem, lang), form)
-    return see_other("/hr/surveys?done=answered")
+    return await submit(
+        request,
+        lambda: surveys.answer_survey(viewer, survey_id, decode(form, surveys.AnswerCreate, lang)),
+        "/hr/surveys?done=answered",
+        lambda said: _surveys(request, said, form),
+        own_page=True,
+    )
 
 
 ROUTES += [survey_list, answer_survey]

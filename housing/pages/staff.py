@@ -38,7 +38,7 @@ from housing.leasing.runs import (
 )
 from housing.leasing.tables import HeadcountRequest
 from housing.pages import charts
-from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.forms import Messages, decode, form_of, messages, submit
 from housing.pages.hr import current_period
 from housing.pages.layout import lang_of, render, see_other
 from housing.pages.texts import translator
@@ -117,12 +117,13 @@ async def start(request: Request[Any, Any, Any]) -> Any:
     form = await form_of(request)
     if not form.get("tradeoff"):
         form.pop("points", None)  # the number of points belongs to the curve; an unticked box sends none
-    try:
-        started = await start_run(viewer, decode(form, RunCreate, lang), request.app.state.runner.wake)
-    except Problem as problem:
-        period = form.get("period_id", "")
-        return await _board(request, int(period) if period.isdigit() else None, messages(problem, lang))
-    return see_other(f"/staff/runs/{started.id}")
+    period = form.get("period_id", "")
+    return await submit(
+        request,
+        lambda: start_run(viewer, decode(form, RunCreate, lang), request.app.state.runner.wake),
+        lambda started: f"/staff/runs/{started.id}",
+        lambda said: _board(request, int(period) if period.isdigit() else None, said),
+    )
 
 
 def change_summary(run: RunOut) -> dict[str, int]:
@@ -182,11 +183,12 @@ async def confirm_apply(request: Request[Any, Any, Any], run_id: PathId) -> Temp
     media_type=MediaType.HTML,
 )
 async def apply(request: Request[Any, Any, Any], run_id: PathId) -> Any:
-    try:
-        await apply_run(viewer_of(request), run_id, lang_of(request))
-    except Problem as problem:
-        return await _run_page(request, run_id, messages(problem, lang_of(request)))
-    return see_other(f"/staff/runs/{run_id}?done=applied")
+    return await submit(
+        request,
+        lambda: apply_run(viewer_of(request), run_id, lang_of(request)),
+        f"/staff/runs/{run_id}?done=applied",
+        lambda said: _run_page(request, run_id, said),
+    )
 
 
 def curve_chart(run: RunOut, t: Any) -> Markup | None:
@@ -216,12 +218,13 @@ def curve_chart(run: RunOut, t: Any) -> Markup | None:
 )
 async def choose(request: Request[Any, Any, Any], run_id: PathId) -> Any:
     """Choose the curve's point that apply will apply (the API's choose_point and its refusals)."""
-    lang = lang_of(request)
-    try:
-        await choose_point(viewer_of(request), run_id, decode(await form_of(request), ChoosePoint, lang), lang)
-    except Problem as problem:
-        return await _run_page(request, run_id, messages(problem, lang))
-    return see_other(f"/staff/runs/{run_id}?done=chosen")
+    lang, form = lang_of(request), await form_of(request)
+    return await submit(
+        request,
+        lambda: choose_point(viewer_of(request), run_id, decode(form, ChoosePoint, lang), lang),
+        f"/staff/runs/{run_id}?done=chosen",
+        lambda said: _run_page(request, run_id, said),
+    )
 
 
 def firm_class(firm_id: int | None) -> str:
@@ -385,14 +388,9 @@ async def subsidies(
 
 
 async def _decide(request: Request[Any, Any, Any], action: Any, done: str) -> Any:
-    lang = lang_of(request)
-    try:
-        await action()
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _staff_subsidies(request, messages(problem, lang))
-    return see_other(f"{SUBSIDY_PAGE}?done={done}")
+    return await submit(
+        request, action, f"{SUBSIDY_PAGE}?done={done}", lambda said: _staff_subsidies(request, said), own_page=True
+    )
 
 
 @post(SUBSIDY_PAGE + "/{application_id:int}/approve", opt=allow(STAFF), include_in_schema=False, status_code=303)
@@ -420,13 +418,17 @@ async def run_payouts(request: Request[Any, Any, Any]) -> Any:
     """The API's monthly payout run: idempotent, a month not over yet is refused by name."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
+
+    async def run() -> tuple[str, subsidy_payouts.RunResult]:
         month = decode(form, subsidy_payouts.RunRequest, lang).month
-        result = await subsidy_payouts.run_month(viewer, month)
-    except Problem as problem:
-        return await _staff_subsidies(request, run_problem=messages(problem, lang))
-    n, fen = len(result.created), result.total_fen
-    return see_other(f"{SUBSIDY_PAGE}?done=payouts&month={month}&n={n}&fen={fen}")
+        return month, await subsidy_payouts.run_month(viewer, month)
+
+    return await submit(
+        request,
+        run,
+        lambda ran: f"{SUBSIDY_PAGE}?done=payouts&month={ran[0]}&n={len(ran[1].created)}&fen={ran[1].total_fen}",
+        lambda said: _staff_subsidies(request, run_problem=said),
+    )
 
 
 @post(SUBSIDY_PAGE + "/canteen", opt=allow(STAFF), include_in_schema=False, status_code=303)
@@ -434,12 +436,17 @@ async def run_settlement(request: Request[Any, Any, Any]) -> Any:
     """The canteen's monthly settlement (once a month; a second run shows the first)."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
+
+    async def run() -> tuple[str, settlement.RunResult]:
         month = decode(form, settlement.RunRequest, lang).month
-        result = await settlement.run_month(viewer, month)
-    except Problem as problem:
-        return await _staff_subsidies(request, run_problem=messages(problem, lang))
-    return see_other(f"{SUBSIDY_PAGE}?done=settled&month={month}&n={result.settlement.meals}")
+        return month, await settlement.run_month(viewer, month)
+
+    return await submit(
+        request,
+        run,
+        lambda ran: f"{SUBSIDY_PAGE}?done=settled&month={ran[0]}&n={ran[1].settlement.meals}",
+        lambda said: _staff_subsidies(request, run_problem=said),
+    )
 
 
 ROUTES += [subsidies, approve_subsidy, reject_subsidy, run_payouts, run_settlement]

@@ -19,7 +19,7 @@ from litestar.response import Template
 
 from housing.leasing.leases import LEASES, active_on
 from housing.pages.charts import bars
-from housing.pages.forms import Messages, decode, form_of, messages
+from housing.pages.forms import Messages, decode, form_of, submit
 from housing.pages.layout import lang_of, notice, render, see_other
 from housing.pages.texts import translator
 from housing.register.departments import DEPARTMENTS, staff_accounts
@@ -32,7 +32,7 @@ from housing.web import resource, uploads
 from housing.web.access import EVERYONE, Viewer, allow, viewer_of
 from housing.web.clock import PARK_TZ, park_day
 from housing.web.db import write_transaction
-from housing.web.problems import Problem, not_found
+from housing.web.problems import not_found
 from housing.web.resource import Page, PathId
 
 STAFF = frozenset({Role.staff.value})
@@ -120,15 +120,18 @@ async def report_ticket(request: Request[Any, Any, Any]) -> Any:
     content, ≤ 10 MB) before the ticket is written, so a bad file leaves nothing behind."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
+
+    async def report() -> Any:
         body = decode(form, service.TicketCreate, lang)
         photo = await _chosen_photo(request)
         ticket = await service.report(viewer, body)
         if photo:
             await service.add_photo(viewer, request.app.state.settings, ticket.id, photo)
-    except Problem as problem:
-        return await _list(request, messages(problem, lang), form)
-    return see_other(f"/tickets/{ticket.id}?done=reported")
+        return ticket
+
+    return await submit(
+        request, report, lambda ticket: f"/tickets/{ticket.id}?done=reported", lambda said: _list(request, said, form)
+    )
 
 
 async def _chosen_photo(request: Request[Any, Any, Any]) -> bytes:
@@ -183,27 +186,29 @@ async def ticket_step(request: Request[Any, Any, Any], ticket_id: PathId, action
         raise PermissionDeniedException("role not allowed")  # the API's routes for these steps are staff-only
     form = await form_of(request)
     step = getattr(service, f"{action}_ticket")
-    try:
-        await step(viewer, ticket_id, decode(_form_values(action, form), ACTIONS[action], lang))
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _detail(request, ticket_id, messages(problem, lang), action)
-    return see_other(f"/tickets/{ticket_id}?done=step")
+    return await submit(
+        request,
+        lambda: step(viewer, ticket_id, decode(_form_values(action, form), ACTIONS[action], lang)),
+        f"/tickets/{ticket_id}?done=step",
+        lambda said: _detail(request, ticket_id, said, action),
+        own_page=True,
+    )
 
 
 @post("/tickets/{ticket_id:int}/photos", opt=allow(EVERYONE), include_in_schema=False, status_code=303)
 async def ticket_photo(request: Request[Any, Any, Any], ticket_id: PathId) -> Any:
     """A photo for a ticket the viewer may see (multipart field `photo`), through the API's
     checks: JPEG or PNG by content, ≤ 10 MB, at most nine, not once it is closed."""
-    viewer, lang = viewer_of(request), lang_of(request)
+    viewer = viewer_of(request)
     await service.ticket_detail(viewer, ticket_id)  # another's ticket: the 404 page, before reading the file
-    try:
+
+    async def add() -> Any:
         data = await uploads.read_upload(request, service.PHOTO_FIELD)
-        await service.add_photo(viewer, request.app.state.settings, ticket_id, data)
-    except Problem as problem:
-        return await _detail(request, ticket_id, messages(problem, lang), "photo")
-    return see_other(f"/tickets/{ticket_id}?done=photo")
+        return await service.add_photo(viewer, request.app.state.settings, ticket_id, data)
+
+    return await submit(
+        request, add, f"/tickets/{ticket_id}?done=photo", lambda said: _detail(request, ticket_id, said, "photo")
+    )
 
 
 # --- the staff board ---

@@ -12,14 +12,13 @@ from litestar.response import Template
 from canteen import meal_records
 from canteen.tables import MealRecord
 from housing.leasing.occupancy import bed_of
-from housing.pages.forms import Messages, decode, form_of, messages, yuan_to_fen
-from housing.pages.layout import lang_of, notice, render, see_other
+from housing.pages.forms import Messages, decode, form_of, submit, yuan_to_fen
+from housing.pages.layout import lang_of, notice, render
 from housing.subsidies import applications, payouts
 from housing.subsidies.tables import LIVE_STATUSES
 from housing.web import resource, uploads
 from housing.web.access import WORKER, allow, viewer_of
 from housing.web.clock import park_day
-from housing.web.problems import Problem
 from housing.web.resource import Page, PathId
 
 
@@ -83,38 +82,41 @@ async def apply_for_subsidy(request: Request[Any, Any, Any]) -> Any:
     """Apply through the API's `apply` (its struct, its bed and one-live-application rules)."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
-    try:
-        body = decode(yuan_to_fen(form, "monthly_rent_yuan", "monthly_rent_fen"), applications.ApplicationCreate, lang)
-        await applications.apply(viewer, body)
-    except Problem as problem:
-        return await _subsidy(request, messages(problem, lang), form)
-    return see_other("/my/subsidy?done=applied")
+
+    async def apply() -> Any:
+        sent = yuan_to_fen(form, "monthly_rent_yuan", "monthly_rent_fen")
+        return await applications.apply(viewer, decode(sent, applications.ApplicationCreate, lang))
+
+    return await submit(request, apply, "/my/subsidy?done=applied", lambda said: _subsidy(request, said, form))
 
 
 @post("/my/subsidy/{application_id:int}/contract", opt=allow(WORKER), include_in_schema=False, status_code=303)
 async def send_contract(request: Request[Any, Any, Any], application_id: PathId) -> Any:
     """The contract (multipart field `contract`) through the API's type-by-content upload."""
-    viewer, lang = viewer_of(request), lang_of(request)
-    try:
+    viewer = viewer_of(request)
+
+    async def upload() -> Any:
         data = await uploads.read_upload(request, applications.CONTRACT_FIELD)
-        await applications.upload_contract(viewer, request.app.state.settings, application_id, data)
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _subsidy(request, contract_problem=messages(problem, lang))
-    return see_other("/my/subsidy?done=contract")
+        return await applications.upload_contract(viewer, request.app.state.settings, application_id, data)
+
+    return await submit(
+        request,
+        upload,
+        "/my/subsidy?done=contract",
+        lambda said: _subsidy(request, contract_problem=said),
+        own_page=True,
+    )
 
 
 @post("/my/subsidy/{application_id:int}/withdraw", opt=allow(WORKER), include_in_schema=False, status_code=303)
 async def withdraw_subsidy(request: Request[Any, Any, Any], application_id: PathId) -> Any:
-    viewer, lang = viewer_of(request), lang_of(request)
-    try:
-        await applications.withdraw(viewer, application_id)
-    except Problem as problem:
-        if problem.status_code == 404:
-            raise
-        return await _subsidy(request, messages(problem, lang))
-    return see_other("/my/subsidy?done=withdrawn")
+    return await submit(
+        request,
+        lambda: applications.withdraw(viewer_of(request), application_id),
+        "/my/subsidy?done=withdrawn",
+        lambda said: _subsidy(request, said),
+        own_page=True,
+    )
 
 
 ROUTES = [my_subsidy, apply_for_subsidy, send_contract, withdraw_subsidy]
