@@ -80,7 +80,7 @@ CANTEENS = resource.Resource(
     prepare=prepare,
 )
 
-TERMINAL_CANTEEN = HotQuery("SELECT canteen_id FROM canteen_terminal WHERE account_id = {}")
+TERMINAL_CANTEEN = HotQuery("SELECT canteen_id FROM canteen_terminal WHERE account_id = {}", point=True)
 
 
 async def canteen_of_terminal(account_id: int) -> int | None:

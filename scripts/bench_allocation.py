@@ -70,12 +70,18 @@ def generate(size: str, ratio: float, seed: int) -> dict[str, Any]:
         for k in range(count):
             beds = rng.choices([c for c, _ in BED_MIX], [w for _, w in BED_MIX])[0]
             area = AREA[beds][variant]
-            units.append({
-                "id": f"{b}-{k // 20 + 1}{k % 20 + 1:02d}", "building": b, "floor": k // 20 + 1,
-                "beds": beds, "area_m2": area, "monthly_rent": round(area * RATE_CNY_PER_M2, 2),
-                "gender": "female" if b in women_only else None,
-                "available": rng.random() > 0.03,
-            })
+            units.append(
+                {
+                    "id": f"{b}-{k // 20 + 1}{k % 20 + 1:02d}",
+                    "building": b,
+                    "floor": k // 20 + 1,
+                    "beds": beds,
+                    "area_m2": area,
+                    "monthly_rent": round(area * RATE_CNY_PER_M2, 2),
+                    "gender": "female" if b in women_only else None,
+                    "available": rng.random() > 0.03,
+                }
+            )
     supply = sum(u["beds"] for u in units if u["available"])
     weights = [rng.lognormvariate(0, 0.9) for _ in range(n_firms)]
     total = ratio * supply
@@ -84,8 +90,12 @@ def generate(size: str, ratio: float, seed: int) -> dict[str, Any]:
     for i, w in enumerate(weights):
         beds = max(1, round(total * w / sum(weights)))
         female = round(beds * rng.uniform(0.1, 0.7))
-        firm: dict[str, Any] = {"id": f"F{i + 1:04d}", "male": beds - female, "female": female,
-                                "priority": 3 if rng.random() < 0.1 else 1}
+        firm: dict[str, Any] = {
+            "id": f"F{i + 1:04d}",
+            "male": beds - female,
+            "female": female,
+            "priority": 3 if rng.random() < 0.1 else 1,
+        }
         if rng.random() < 0.3:
             firm["buildings"] = sorted(rng.sample(buildings, min(n_buildings, rng.randint(2, 5))))
         if rng.random() < 0.15:
@@ -100,10 +110,15 @@ def generate(size: str, ratio: float, seed: int) -> dict[str, Any]:
         if "buildings" in f and u["building"] not in f["buildings"] and rng.random() < 0.9:
             continue
         gender = "female" if u["gender"] == "female" else rng.choice(["male", "female"])
-        current.append({"unit": u["id"], "firm": f["id"], "gender": gender,
-                        "occupied_beds": rng.randint(u["beds"] // 2, u["beds"])})
-    return {"format": "park-allocation/1", "units": units, "firms": firms, "current": current,
-            "time_limit_s": limit}
+        current.append(
+            {
+                "unit": u["id"],
+                "firm": f["id"],
+                "gender": gender,
+                "occupied_beds": rng.randint(u["beds"] // 2, u["beds"]),
+            }
+        )
+    return {"format": "park-allocation/1", "units": units, "firms": firms, "current": current, "time_limit_s": limit}
 
 
 def machine() -> dict[str, Any]:
@@ -122,8 +137,13 @@ def machine() -> dict[str, Any]:
 
     import ortools
 
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 2**20, 1),
-            "python": platform.python_version(), "ortools": ortools.__version__}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "ortools": ortools.__version__,
+    }
 
 
 def bench_one(size: str, ratio: float, seed: int, workdir: Path, budget_frac: float | None = None) -> dict[str, Any]:
@@ -144,10 +164,17 @@ def bench_one(size: str, ratio: float, seed: int, workdir: Path, budget_frac: fl
         raise SystemExit(f"solver failed on {path}: {proc.stderr[-2000:]}")
     plan = json.loads(proc.stdout)
     row: dict[str, Any] = {
-        "size": size, "ratio": ratio, "seed": seed, "units": len(inst.units), "firms": len(inst.firms),
-        "residents": residents, "budget_frac": budget_frac, "budget": budget,
+        "size": size,
+        "ratio": ratio,
+        "seed": seed,
+        "units": len(inst.units),
+        "firms": len(inst.firms),
+        "residents": residents,
+        "budget_frac": budget_frac,
+        "budget": budget,
         "command": " ".join(["python", "-m", "allocation", "solve", path.name] + cmd[5:]),
-        "status": plan["status"], "wall_s": round(wall, 2),
+        "status": plan["status"],
+        "wall_s": round(wall, 2),
     }
     if plan["status"] == "infeasible":
         return {**row, "message": plan["message"]}
@@ -172,18 +199,29 @@ def bench_one(size: str, ratio: float, seed: int, workdir: Path, budget_frac: fl
         "demand_beds": sum(sum(f.demand.values()) for f in inst.firms),
         "valid": not problems and (budget is None or moves <= budget),
         "objective_matches": recomputed == plan["objective"],
-        "penalty": pen, "greedy_penalty": greedy["shortfall_penalty"], "greedy_fits_budget": greedy_fits,
-        "lp_bound": round(lp, 3), "mip_bound": mip_bound, "bound": bound,
+        "penalty": pen,
+        "greedy_penalty": greedy["shortfall_penalty"],
+        "greedy_fits_budget": greedy_fits,
+        "lp_bound": round(lp, 3),
+        "mip_bound": mip_bound,
+        "bound": bound,
         "gap_pct": 0.0 if pen == bound else round(100 * (pen - bound) / max(bound, 1), 3),
-        "displaced": moves, "greedy_displaced": greedy["displaced_workers"],
-        "lp_moves_bound": round(lp_moves, 3), "moves_bound": moves_bound,
+        "displaced": moves,
+        "greedy_displaced": greedy["displaced_workers"],
+        "lp_moves_bound": round(lp_moves, 3),
+        "moves_bound": moves_bound,
         "moves_ratio_lp": round(moves / max(1.0, lp_moves), 3) if math.isfinite(lp_moves) else None,
         "moves_ratio_bound": round(moves / max(1, moves_bound), 3),
-        "firm_buildings": plan["objective"]["firm_buildings"], "greedy_firm_buildings": greedy["firm_buildings"],
-        "empty_beds": plan["objective"]["empty_beds"], "greedy_empty_beds": greedy["empty_beds"],
-        "solve_seconds": plan["solve_seconds"], "greedy_s": round(greedy_s, 2),
-        "lp_s": round(lp_s, 2), "model": plan.get("solver", {}).get("model"),
-        "source": plan.get("solver", {}).get("source"), "levels": plan.get("solver", {}).get("levels"),
+        "firm_buildings": plan["objective"]["firm_buildings"],
+        "greedy_firm_buildings": greedy["firm_buildings"],
+        "empty_beds": plan["objective"]["empty_beds"],
+        "greedy_empty_beds": greedy["empty_beds"],
+        "solve_seconds": plan["solve_seconds"],
+        "greedy_s": round(greedy_s, 2),
+        "lp_s": round(lp_s, 2),
+        "model": plan.get("solver", {}).get("model"),
+        "source": plan.get("solver", {}).get("source"),
+        "levels": plan.get("solver", {}).get("levels"),
     }
 
 
@@ -202,10 +240,15 @@ def mip_reference(path: Path, seconds: float) -> dict[str, Any]:
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
     status = model.solver.Solve(params)
     has = status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
-    return {"instance": path.name, "seconds": seconds, "wall_s": round(time.monotonic() - t, 1),
-            "status": status, "value": round(model.solver.Objective().Value(), 3) if has else None,
-            "bound": round(model.solver.Objective().BestBound(), 3),
-            "command": f"python scripts/bench_allocation.py mip-reference {path.name} --seconds {seconds:g}"}
+    return {
+        "instance": path.name,
+        "seconds": seconds,
+        "wall_s": round(time.monotonic() - t, 1),
+        "status": status,
+        "value": round(model.solver.Objective().Value(), 3) if has else None,
+        "bound": round(model.solver.Objective().BestBound(), 3),
+        "command": f"python scripts/bench_allocation.py mip-reference {path.name} --seconds {seconds:g}",
+    }
 
 
 def moves_floor(path: Path, penalty: int, budget: int, seconds: float) -> dict[str, Any]:
@@ -229,25 +272,43 @@ def moves_floor(path: Path, penalty: int, budget: int, seconds: float) -> dict[s
     found = None
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         vals = [v.solution_value() for v in model.all_vars]
-        found = {"shortfall_penalty": level_value(model, "shortfall_penalty", vals),
-                 "displaced_workers": level_value(model, "displaced_workers", vals)}
+        found = {
+            "shortfall_penalty": level_value(model, "shortfall_penalty", vals),
+            "displaced_workers": level_value(model, "displaced_workers", vals),
+        }
     # as in allocation.lns.budget_descent: only a finished solve proves anything
-    proven = (status == pywraplp.Solver.INFEASIBLE
-              or (status == pywraplp.Solver.OPTIMAL and bound > penalty + 1e-6))
+    proven = status == pywraplp.Solver.INFEASIBLE or (status == pywraplp.Solver.OPTIMAL and bound > penalty + 1e-6)
     reached = found is not None and found["shortfall_penalty"] <= penalty
-    verdict = (f"proof: at penalty <= {penalty} at least {budget + 1} moves" if proven
-               else f"{budget} moves suffice at penalty {penalty}" if reached else "nothing settled")
-    return {"instance": path.name, "penalty": penalty, "max_displaced": budget, "seconds": seconds,
-            "wall_s": round(time.monotonic() - t, 1), "status": status, "bound": round(bound, 3),
-            "found": found, "verdict": verdict,
-            "command": (f"python scripts/bench_allocation.py moves-floor {path.name} --penalty {penalty} "
-                        f"--max-displaced {budget} --seconds {seconds:g}")}
+    verdict = (
+        f"proof: at penalty <= {penalty} at least {budget + 1} moves"
+        if proven
+        else f"{budget} moves suffice at penalty {penalty}"
+        if reached
+        else "nothing settled"
+    )
+    return {
+        "instance": path.name,
+        "penalty": penalty,
+        "max_displaced": budget,
+        "seconds": seconds,
+        "wall_s": round(time.monotonic() - t, 1),
+        "status": status,
+        "bound": round(bound, 3),
+        "found": found,
+        "verdict": verdict,
+        "command": (
+            f"python scripts/bench_allocation.py moves-floor {path.name} --penalty {penalty} "
+            f"--max-displaced {budget} --seconds {seconds:g}"
+        ),
+    }
 
 
 def table(rows: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
-    head = ("| size | ratio | budget | units / firms / residents | status | penalty (greedy) | bound | gap % "
-            "| 15-min MIP value / bound | moves (greedy) | LP moves bound | moves / LP | proven moves floor "
-            "| moves target (1.5× LP / 10%) | firm-bldg pairs | empty beds | wall s |")
+    head = (
+        "| size | ratio | budget | units / firms / residents | status | penalty (greedy) | bound | gap % "
+        "| 15-min MIP value / bound | moves (greedy) | LP moves bound | moves / LP | proven moves floor "
+        "| moves target (1.5× LP / 10%) | firm-bldg pairs | empty beds | wall s |"
+    )
     out = [head, "|" + "---|" * (head.count("|") - 1)]
     sizes = list(SIZES)
     rows = sorted(rows, key=lambda r: (sizes.index(r["size"]), r["ratio"], -(r.get("budget_frac") or 1.0)))
@@ -305,8 +366,12 @@ def main() -> None:
     r.add_argument("--size", choices=SIZES, action="append", required=True)
     r.add_argument("--ratio", type=float, action="append")
     r.add_argument("--seed", type=int, default=1)
-    r.add_argument("--budget", action="append", default=None,
-                   help="moves budget as a fraction of residents, or 'none' (repeatable; default none)")
+    r.add_argument(
+        "--budget",
+        action="append",
+        default=None,
+        help="moves budget as a fraction of residents, or 'none' (repeatable; default none)",
+    )
     r.add_argument("--workdir", default="/tmp/bench-allocation")
     r.add_argument("--out", required=True)
     m = sub.add_parser("mip-reference")

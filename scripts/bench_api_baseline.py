@@ -4,8 +4,10 @@ Each route does what the app's route must do, and nothing else: take the bearer 
 it exactly as the app does (HS256 with the app's `SECRET_KEY`, `exp` checked; the token names a
 login session: `sub` = account id, `jti` = the session), then read *everything* the answer
 needs — the live session, the caller's account and the rows — with **one hand-written SQL
-query** through the same driver the app's engine uses (aiosqlite over one long-lived
-connection on SQLite, an asyncpg pool on PostgreSQL), and encode the same JSON with msgspec.
+query** the way the app reads them (on SQLite: the reads of a few rows by key — the session,
+the worker's unit — with sqlite3 on the event loop's thread, as the app's point reads are, and
+the page of workers through aiosqlite over one long-lived connection, as the app's lists are; an
+asyncpg pool on PostgreSQL), and encode the same JSON with msgspec.
 No ORM, no middleware, no DI.
 
     GET /api/me                      ME_SQL
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,7 +36,7 @@ import jwt
 import msgspec
 from litestar import Litestar, Request, Response, get
 
-# --- the two baseline queries (keep in step with the app's schema) --------------------------
+# --- the baseline queries (keep in step with the app's schema) --------------------------
 
 # The live session the token names, its account and firm / worker names; no row when the
 # session has ended, the login is inactive, or a worker account's worker is. Mirrors
@@ -155,10 +158,12 @@ def sqlite_path(url: str | None) -> str:
 
 @dataclass
 class Db:
-    """One long-lived aiosqlite connection, or an asyncpg pool (Piccolo's default size)."""
+    """One long-lived aiosqlite connection and one plain sqlite3 connection on the event loop's
+    thread, or an asyncpg pool (Piccolo's default size)."""
 
     sqlite: bool
     conn: Any = None
+    inline: Any = None
     pool: Any = None
     me_sql: str = ""
     workers_sql: str = ""
@@ -168,6 +173,13 @@ class Db:
         if self.sqlite:
             return list(await self.conn.execute_fetchall(sql, params))
         return [tuple(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def fetch_point(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A read of a few rows by key: on SQLite on the event loop's thread, as the app's
+        point reads (`HotQuery(..., point=True)`) are; on PostgreSQL as any read."""
+        if self.sqlite:
+            return self.inline.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+        return await self.fetch(sql, *params)
 
 
 DB = Db(sqlite=is_sqlite_url(os.environ.get("DATABASE_URL")))
@@ -186,6 +198,7 @@ async def open_db() -> None:
         import aiosqlite
 
         DB.conn = await aiosqlite.connect(sqlite_path(url))
+        DB.inline = sqlite3.connect(sqlite_path(url))
     else:
         import asyncpg
 
@@ -195,6 +208,8 @@ async def open_db() -> None:
 async def close_db() -> None:
     if DB.conn is not None:
         await DB.conn.close()
+    if DB.inline is not None:
+        DB.inline.close()
     if DB.pool is not None:
         await DB.pool.close()
 
@@ -240,7 +255,7 @@ async def me(request: Request[Any, Any, Any]) -> Response[bytes]:
     if claims is None:
         return unauthorized()
     account_id, jti = claims
-    rows = await DB.fetch(DB.me_sql, jti, account_id)
+    rows = await DB.fetch_point(DB.me_sql, jti, account_id)
     if not rows:
         return unauthorized()
     account_id, username, role, firm_id, firm_name, worker_id, worker_name = rows[0]
@@ -292,7 +307,7 @@ async def me_bed(request: Request[Any, Any, Any]) -> Response[bytes]:
         return unauthorized()
     account_id, jti = claims
     today = datetime.now(PARK_TZ).date()
-    rows = await DB.fetch(DB.me_bed_sql, jti, account_id, today)
+    rows = await DB.fetch_point(DB.me_bed_sql, jti, account_id, today)
     if not rows:
         return unauthorized()
     me = rows[0][0]

@@ -84,7 +84,7 @@ async def recover(now: datetime) -> int:
 # The idle poll asks with a read first: the claim is a write, and a write every 2 s on SQLite
 # (a new connection, its thread, a commit) put its stall into the slowest answers of the API
 # process it runs in (GET /api/me/bed p99 20 ms instead of 4 ms; scripts/bench_api.py).
-ANY_QUEUED = HotQuery("SELECT id FROM job WHERE status = {} LIMIT 1")
+ANY_QUEUED = HotQuery("SELECT id FROM job WHERE status = {} LIMIT 1", point=True)
 
 
 async def claim(owner: str, now: datetime) -> dict[str, Any] | None:

@@ -51,7 +51,8 @@ MY_BED = HotQuery(
     "WHERE a.starts_on <= {} AND (a.ends_on IS NULL OR a.ends_on >= {}) AND a.unit_id = "
     "(SELECT mine.unit_id FROM bed_assignment mine WHERE mine.worker_id = {} AND mine.starts_on <= {} "
     " AND (mine.ends_on IS NULL OR mine.ends_on >= {}) ORDER BY mine.starts_on DESC LIMIT 1) "
-    "ORDER BY a.bed"
+    "ORDER BY a.bed",
+    point=True,  # the beds of one unit
 )
 
 UNITS_ON = HotQuery(

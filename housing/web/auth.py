@@ -51,7 +51,8 @@ VIEWER = HotQuery(
     "LEFT JOIN worker w ON w.id = a.worker_id "
     "LEFT JOIN firm f ON f.id = COALESCE(w.firm_id, a.firm_id) "
     "WHERE s.jti = {} AND s.account_id = {} AND s.ended_at IS NULL AND u.active = {} "
-    "AND (a.worker_id IS NULL OR w.active = {})"
+    "AND (a.worker_id IS NULL OR w.active = {})",
+    point=True,  # one session's row
 )
 
 
