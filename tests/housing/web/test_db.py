@@ -1,0 +1,58 @@
+"""The hot reads: a point read on SQLite (run on the event loop's thread) answers exactly what the
+same read through the reader thread answers, sees every commit made on other connections, and
+steps aside to the reader thread when the database is busy, instead of waiting on the loop."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from housing.register.tables import Firm
+from housing.web.db import HotQuery, ParkSQLiteEngine, engine
+from tests.housing import factories
+
+FIRM = "SELECT id, name, is_key FROM firm WHERE id = {}"
+
+
+async def test_a_point_read_answers_what_the_plain_read_answers(park: factories.Park) -> None:
+    point, plain = HotQuery(FIRM, point=True), HotQuery(FIRM)
+    assert await point.rows(park.firm1) == await plain.rows(park.firm1)
+    assert (await point.first(park.firm1) or {})["id"] == park.firm1
+    assert await point.rows(-1) == []
+
+
+async def test_a_point_read_sees_a_write_committed_after_it_last_read(park: factories.Park) -> None:
+    point = HotQuery(FIRM, point=True)
+    before = await point.first(park.firm1)
+    assert before is not None
+    await Firm.update({Firm.name: "新名字 New name"}).where(Firm.id == park.firm1)
+    after = await point.first(park.firm1)
+    assert after is not None and after["name"] == "新名字 New name" != before["name"]
+
+
+class _Busy:
+    def execute(self, *args: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+
+async def test_a_busy_database_sends_the_point_read_to_the_reader_thread(
+    park: factories.Park, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = engine()
+    if not isinstance(db, ParkSQLiteEngine):
+        pytest.skip("point reads on the loop's thread are SQLite's")
+    monkeypatch.setattr(ParkSQLiteEngine, "_inline_connection", lambda self: _Busy())
+    rows = await HotQuery(FIRM, point=True).rows(park.firm1)
+    assert [row["id"] for row in rows] == [park.firm1]
+
+
+async def test_any_other_database_error_of_a_point_read_is_raised(
+    park: factories.Park, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = engine()
+    if not isinstance(db, ParkSQLiteEngine):
+        pytest.skip("point reads on the loop's thread are SQLite's")
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        await HotQuery("SELECT nothing_here FROM firm WHERE id = {}", point=True).rows(park.firm1)
