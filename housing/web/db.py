@@ -5,9 +5,10 @@ Piccolo is the way to the database; two things are added around it:
 - `write_transaction()`: IMMEDIATE on SQLite, so checks made inside it still hold when the
   write lands;
 - `ParkSQLiteEngine`: on SQLite, reads outside a transaction run on a connection kept open
-  per event loop instead of Piccolo's new connection (and thread) per query;
-- `HotQuery`: the few reads that run on (nearly) every request — who is this token — are
-  written once as SQL, with the placeholders of the engine in use.
+  per event loop instead of Piccolo's new connection (and thread) per query, and reads of a
+  few rows by key (`HotQuery(..., point=True)`) on the event loop's own thread;
+- `HotQuery`: the few reads that run on (nearly) every request — who is this token, where is
+  my bed — are written once as SQL, with the placeholders of the engine in use.
 """
 
 from __future__ import annotations
