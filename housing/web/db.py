@@ -107,7 +107,10 @@ class ParkSQLiteEngine(SQLiteEngine):
                 self._inline.pop(old_loop).close()
             # timeout 0: never wait on the event loop's thread; a busy database is the caller's
             # cue to take the thread path instead (WAL readers are not blocked by a writer).
-            connection = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0})
+            # detect_types 0: values as SQLite keeps them (INTEGER an int, DATE its ISO text,
+            # BOOLEAN 0/1), without Piccolo's Python converter called for every value (about
+            # 50 calls for a bed page); the point reads' callers convert what they use.
+            connection = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0, "detect_types": 0})
             connection.row_factory = sqlite3.Row
             self._inline[loop] = connection
         return connection
@@ -119,7 +122,8 @@ class ParkSQLiteEngine(SQLiteEngine):
         aiosqlite's thread, and under load each switch may wait for the CPU: the slowest
         answers of the hot pages were those waits (scripts/bench_api.py). Only reads bounded by
         a key or a LIMIT come here (`HotQuery(..., point=True)`); everything else keeps
-        the loop free by running on the reader thread."""
+        the loop free by running on the reader thread. Values come as SQLite keeps them
+        (a date is its ISO text, a boolean 0 or 1): `as_date`, `bool()` at the caller."""
         try:
             rows = self._inline_connection().execute(query, args).fetchall()
         except sqlite3.OperationalError as error:

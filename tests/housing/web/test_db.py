@@ -17,8 +17,10 @@ FIRM = "SELECT id, name, is_key FROM firm WHERE id = {}"
 
 
 async def test_a_point_read_answers_what_the_plain_read_answers(park: factories.Park) -> None:
+    """The same rows; on SQLite a point read's boolean is SQLite's own 0/1 (and 1 == True)."""
     point, plain = HotQuery(FIRM, point=True), HotQuery(FIRM)
     assert await point.rows(park.firm1) == await plain.rows(park.firm1)
+    assert {type(row["is_key"]) for row in await point.rows(park.firm1)} <= {bool, int}
     assert (await point.first(park.firm1) or {})["id"] == park.firm1
     assert await point.rows(-1) == []
 
