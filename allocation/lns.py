@@ -27,10 +27,12 @@ from .model import (
     Group,
     Model,
     Prep,
+    Term,
     hold_level,
     level_value,
     set_level_objective,
     set_moves_budget,
+    tighten,
     weighted_objective,
 )
 from .submip import Restrictor, snapshot
@@ -62,25 +64,29 @@ class _Holders:
     the firms that now lease a displaced group's type (built once, not scanned per step)."""
 
     of_type: dict[int, list[tuple[FirmGender, int]]]
-    of_kind: dict[int, list[tuple[FirmGender, int]]]
+    of_kind: dict[int, list[tuple[FirmGender, int]]]  # aggregated firms' kind counters
+    in_kind: dict[int, list[tuple[FirmGender, int]]]  # every counter of units of a kind
     users: dict[int, list[FirmGender]]  # per unit kind, the pairs that may lease it
 
 
 def _holders(model: Model) -> _Holders:
     of_type: dict[int, list[tuple[FirmGender, int]]] = defaultdict(list)
     of_kind: dict[int, list[tuple[FirmGender, int]]] = defaultdict(list)
+    in_kind: dict[int, list[tuple[FirmGender, int]]] = defaultdict(list)
     kinds: dict[FirmGender, set[int]] = defaultdict(set)
     for (ti, fid, s), v in [*model.x.items(), *model.u.items()]:
         of_type[ti].append(((fid, s), v.index()))
+        in_kind[model.type_aggregate[ti]].append(((fid, s), v.index()))
         kinds[fid, s].add(model.type_aggregate[ti])
     for (a, fid, s), v in model.y.items():
         of_kind[a].append(((fid, s), v.index()))
+        in_kind[a].append(((fid, s), v.index()))
         kinds[fid, s].add(a)
     users: dict[int, list[FirmGender]] = defaultdict(list)
     for fs, ks in kinds.items():
         for a in ks:
             users[a].append(fs)
-    return _Holders(of_type, of_kind, users)
+    return _Holders(of_type, of_kind, in_kind, users)
 
 
 def _neighbourhood(model: Model, holders: _Holders, group: Group, values: list[float],
@@ -107,7 +113,7 @@ class _Search:
     """The incumbent of an LNS on one level and what its steps need: each firm's variables,
     who holds which units, the pool variables per unit kind, and the sub-MIP builder."""
 
-    def __init__(self, model: Model, prep: Prep, name: str, values: list[float]) -> None:
+    def __init__(self, model: Model, prep: Prep, level: tuple[list[Term], float], values: list[float]) -> None:
         self.model, self.prep = model, prep
         self.owned = {fs: [v.index() for v in vs] for fs, vs in _owned_vars(model, prep).items()}
         n = len(model.all_vars)
@@ -123,11 +129,11 @@ class _Search:
                                             for (ti, _, _), v in [*model.x.items(), *model.u.items()]}
         self.kind_of_var.update({v.index(): a for (a, _, _), v in model.y.items()})
         self.holders = _holders(model)
-        terms, self.const = model.levels[name]
+        terms, self.const = level
         self.objective: dict[int, float] = defaultdict(float)
         for v, c in terms:
             self.objective[v.index()] += c
-        self.best = [float(round(x)) if v.integer() else x for v, x in zip(model.all_vars, values, strict=True)]
+        self.best = tighten(model, values)
         self.best_val = self.value(self.best)
         self.sub = Restrictor(snapshot(model.solver), self.best, is_owned, is_shared)
 
@@ -147,8 +153,13 @@ class _Search:
         status, vals = self.sub.solve(free, self.objective, seconds, control)
         if vals is None or self.value(vals) >= self.best_val - 0.5:
             return status, False
+        # exact values: SCIP may leave a shortfall slack 1e-6 under what the counts give, which
+        # would count a penalty point less than the leases have
+        vals = tighten(self.model, vals, free)
+        if self.value(vals) >= self.best_val - 0.5:
+            return status, False
         self.best, self.best_val = vals, self.value(vals)
-        self.sub.accept(vals, free)
+        self.sub.accept(vals)
         return status, True
 
 
@@ -179,7 +190,7 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
     if name != "displaced_workers" or not model.keep:
         return values, 0
     rng = random.Random(seed)
-    search = _Search(model, prep, name, values)
+    search = _Search(model, prep, model.levels[name], values)
     keep_idx = [k.index() for k in model.keep]
     groups, weights = _displaced_groups(prep, keep_idx, search.best)
     iterations = stall = 0
@@ -200,6 +211,85 @@ def polish(model: Model, prep: Prep, name: str, values: list[float], deadline: f
         if len(hood) >= len(search.owned) and status == pywraplp.Solver.OPTIMAL:
             break  # nothing was fixed: that solve was exact
     return search.best, iterations
+
+
+def _lexicographic(model: Model) -> tuple[list[Term], float]:
+    """K x penalty + moves, K above any number of moves: one objective whose every decrease
+    is a lexicographic improvement of (penalty, moves)."""
+    terms, const = model.levels["shortfall_penalty"]
+    if "displaced_workers" not in model.levels:
+        return terms, const
+    k = model.upper["displaced_workers"] + 1.0
+    moves, moves_const = model.levels["displaced_workers"]
+    return [(v, k * c) for v, c in terms] + list(moves), k * const + moves_const
+
+
+def _short_pairs(model: Model, cost: dict[int, float], values: list[float]) -> tuple[list[FirmGender], list[float]]:
+    """(firm, gender) pairs left short at ``values``, each weighted by what its dearest short
+    bed costs (priority x band weight): where one more unit saves most."""
+    pairs, weights = [], []
+    for fs, slacks in model.slacks.items():
+        dearest = max((cost[sv.index()] for sv in slacks if values[sv.index()] > 0.5), default=0.0)
+        if dearest > 0:
+            pairs.append(fs)
+            weights.append(dearest)
+    return pairs, weights
+
+
+def _short_neighbourhood(
+    search: _Search, fs: FirmGender, rng: random.Random, size: int
+) -> tuple[set[FirmGender], set[int]]:
+    """The firms to free around a short pair ``fs``, and the unit kinds in play: the pair, firms
+    now leasing units of kinds it may use (one of them must give a unit up), the holder of a
+    displaced group of those kinds (under a moves budget, taking residents back is what makes
+    room for moving others), and random other users of those kinds up to ``size``."""
+    values = search.best
+    kinds = {search.kind_of_var[i] for i in search.owned.get(fs, ()) if i in search.kind_of_var}
+    occupants = sorted({o for a in kinds for o, i in search.holders.in_kind[a] if values[i] > 0.5 and o != fs})
+    hood = {fs, *rng.sample(occupants, min(size // 2, len(occupants)))}
+    displaced = sorted({(g.firm, g.gender) for g, k in zip(search.prep.groups, search.model.keep, strict=True)
+                        if search.model.type_aggregate[g.type_index] in kinds and g.occupied > 0
+                        and round(values[k.index()]) < len(g.units)} - hood)
+    hood.update(rng.sample(displaced, min(2, len(displaced))))
+    users = sorted({o for a in kinds for o in search.holders.users[a]} - hood)
+    hood.update(rng.sample(users, min(max(0, size + 1 - len(hood)), len(users))))
+    return hood, kinds
+
+
+# Steps in a row without a gain after which the penalty LNS gives its time to level 2.
+PENALTY_PATIENCE = 15 * STALL_STEP
+
+
+def lower_penalty(model: Model, prep: Prep, values: list[float], deadline: float, control: Control | None = None,
+                  floor: int = 0, seed: int = 0, sub_seconds: float = SUB_SECONDS, size: int = 6,
+                  patience: int = PENALTY_PATIENCE) -> tuple[list[float], int]:
+    """LNS on the first level: free a short firm and the firms around it (:func:`_short_neighbourhood`),
+    solve their sub-MIP on K x penalty + moves, keep lexicographic improvements, until
+    ``deadline``. Under a moves budget SCIP stalls on the whole model (M-1.0 at 25%: 123 at 18 s
+    and at 30 s, bound 115) while small exchanges between a few firms still find gains; the
+    budget row holds in every sub-MIP, restricted to what the fixed firms leave of it. Stops
+    at the proven ``floor`` on the penalty, or after ``patience`` steps without a gain (the
+    rest of level 1's time goes to level 2). Returns (values, steps)."""
+    rng = random.Random(seed)
+    search = _Search(model, prep, _lexicographic(model), values)
+    cost = {v.index(): c for v, c in model.levels["shortfall_penalty"][0]}
+    pairs, weights = _short_pairs(model, cost, search.best)
+    steps = stall = 0
+    while (pairs and stall < patience and time.monotonic() < deadline - 0.02 and not (control and control.done())
+           and level_value(model, "shortfall_penalty", search.best) > floor):
+        fs = rng.choices(pairs, weights)[0]
+        grow = 1 + min(3, stall // STALL_STEP)
+        hood, kinds = _short_neighbourhood(search, fs, rng, size * grow)
+        _, better = search.step(hood, kinds, min(sub_seconds * grow, deadline - time.monotonic()), control)
+        steps += 1
+        stall += 1
+        if better:
+            stall = 1
+            pairs, weights = _short_pairs(model, cost, search.best)
+            if control is not None:
+                control.improved({n: level_value(model, n, search.best) for n in model.levels if n in
+                                  ("shortfall_penalty", "displaced_workers")})
+    return search.best, steps
 
 
 def second_level(model: Model, prep: Prep, control: Control, target: int, values: list[float],

@@ -26,9 +26,6 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from .control import Control
 
-# tolerance on a fixed part's rounding: rows are integral or hold integer-valued levels
-_EPS = 1e-6
-
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
@@ -138,7 +135,7 @@ class Restrictor:
             fixed = self.activity[r] - free_part[r]
             lb, ub = m.row_lb[r], m.row_ub[r]
             ct = solver.Constraint(
-                -inf if math.isinf(lb) else lb - fixed - _EPS, inf if math.isinf(ub) else ub - fixed + _EPS, ""
+                -inf if math.isinf(lb) else lb - fixed, inf if math.isinf(ub) else ub - fixed, ""
             )
             for x, a in row_terms:
                 ct.SetCoefficient(x, a)
@@ -165,12 +162,11 @@ class Restrictor:
             out[j] = float(round(v)) if m.integer[j] else v
         return status, out
 
-    def accept(self, values: list[float], free: list[int]) -> None:
-        """Make ``values``, a solution of :meth:`solve` over ``free``, the incumbent (rows'
-        activities follow the changed variables)."""
-        for j in free:
-            old, new = self.values[j], values[j]
+    def accept(self, values: list[float]) -> None:
+        """Make ``values`` the incumbent (rows' activities follow the changed variables)."""
+        columns, activity = self.matrix.columns, self.activity
+        for j, (old, new) in enumerate(zip(self.values, values, strict=True)):
             if old != new:
-                for r, a in self.matrix.columns[j]:
-                    self.activity[r] += a * (new - old)
+                for r, a in columns[j]:
+                    activity[r] += a * (new - old)
         self.values = list(values)

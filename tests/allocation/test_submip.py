@@ -18,7 +18,16 @@ from test_properties import instances
 
 from allocation import lease_problems, parse_instance, recompute_objective
 from allocation.lns import _owned_vars, polish
-from allocation.model import Model, Prep, build_model, hold_level, level_value, prepare, set_level_objective
+from allocation.model import (
+    Model,
+    Prep,
+    build_model,
+    hold_level,
+    level_value,
+    prepare,
+    set_level_objective,
+    values_from_counts,
+)
 from allocation.solver import counts_from_model, pack_pool, realize
 from allocation.submip import Matrix, Restrictor, snapshot
 
@@ -91,7 +100,7 @@ def test_a_part_freed_keeps_every_row_and_every_fixed_variable(data: dict[str, A
     for r, act in enumerate(activity):
         assert matrix.row_lb[r] - 1e-5 <= act <= matrix.row_ub[r] + 1e-5
     assert level_value(model, "displaced_workers", vals) <= start
-    sub.accept(vals, free)  # the kept activities are those of the new incumbent
+    sub.accept(vals)  # the kept activities are those of the new incumbent
     assert all(abs(a - b) < 1e-6 for a, b in zip(sub.activity, activity, strict=True))
     leases = leases_of(inst, prep, model, vals)
     assert lease_problems(inst, leases) == []
@@ -112,3 +121,29 @@ def test_polish_keeps_the_penalty_and_never_adds_moves(data: dict[str, Any]) -> 
     assert lease_problems(inst, leases) == []
     obj = recompute_objective(inst, leases)
     assert obj["shortfall_penalty"] <= target and obj["displaced_workers"] <= moves
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_units=5, max_firms=2), st.integers(0, 12))
+def test_penalty_search_under_a_budget_never_leaves_it_and_never_loses(data: dict[str, Any], extra: int) -> None:
+    """From the fewest-moves plan (nothing leased but the residents' units), LNS on the first
+    level with the budget fewest + ``extra``: the plan stays valid and within the budget, its
+    model penalty is the leases' penalty, it is no worse than the start and no better than the
+    brute-force best under the budget."""
+    from allocation.lns import lower_penalty
+    from allocation.residents import fewest_moves
+
+    inst = parse_instance(data)
+    prep = prepare(inst)
+    fewest, counts = fewest_moves(inst, prep)
+    budget = fewest + extra
+    model = build_model(inst, prep, compact=True, max_displaced=budget)
+    start = values_from_counts(model, counts, [0.0] * len(model.all_vars))
+    best, _ = lower_penalty(model, prep, start, time.monotonic() + 30, patience=40)
+    leases = leases_of(inst, prep, model, best)
+    assert lease_problems(inst, leases) == []
+    obj = recompute_objective(inst, leases)
+    assert obj["shortfall_penalty"] == level_value(model, "shortfall_penalty", best)
+    assert obj["displaced_workers"] <= level_value(model, "displaced_workers", best) <= budget
+    assert obj["shortfall_penalty"] <= level_value(model, "shortfall_penalty", start)
+    assert obj["shortfall_penalty"] >= min(k[0] for k in all_plans(inst) if k[1] <= budget)
