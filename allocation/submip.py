@@ -134,9 +134,7 @@ class Restrictor:
         for r, row_terms in terms.items():
             fixed = self.activity[r] - free_part[r]
             lb, ub = m.row_lb[r], m.row_ub[r]
-            ct = solver.Constraint(
-                -inf if math.isinf(lb) else lb - fixed, inf if math.isinf(ub) else ub - fixed, ""
-            )
+            ct = solver.Constraint(-inf if math.isinf(lb) else lb - fixed, inf if math.isinf(ub) else ub - fixed, "")
             for x, a in row_terms:
                 ct.SetCoefficient(x, a)
         obj = solver.Objective()
