@@ -19,23 +19,24 @@ The first that applies is the ``reason``; all that apply are listed in ``reasons
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .instance import GENDERS, Instance, fen_to_cny
-from .plan import short_penalty
+from .plan import Lease, LeaseLike, short_penalty
 
 TypeKey = tuple[str, int, int, str | None]  # building, beds, rent_fen, gender rule
 
 
-def explain(instance: Instance, leases: Sequence[Mapping[str, Any]], plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    leased = {lease["unit"]: (lease["firm"], lease["gender"]) for lease in leases}
+def explain(instance: Instance, leases: Iterable[LeaseLike], plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    typed = [Lease.of(x) for x in leases]
+    leased = {lease.unit: (lease.firm, lease.gender) for lease in typed}
     granted: dict[tuple[str, str], int] = defaultdict(int)
     rent: dict[str, int] = defaultdict(int)
-    for lease in leases:
-        unit = instance.unit_by_id[lease["unit"]]
-        granted[lease["firm"], lease["gender"]] += unit.beds
-        rent[lease["firm"]] += unit.rent_fen
+    for lease in typed:
+        unit = instance.unit_by_id[lease.unit]
+        granted[lease.firm, lease.gender] += unit.beds
+        rent[lease.firm] += unit.rent_fen
 
     free: dict[TypeKey, int] = defaultdict(int)
     held: dict[TypeKey, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))

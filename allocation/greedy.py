@@ -11,9 +11,15 @@ from collections import defaultdict
 from typing import Any
 
 from .instance import GENDERS, Instance, firm_accepts, unit_accepts
+from .plan import Lease
 
 
 def greedy_leases(instance: Instance) -> list[dict[str, Any]]:
+    """The greedy plan's leases as JSON objects (the public form)."""
+    return [lease.as_json() for lease in greedy_plan(instance)]
+
+
+def greedy_plan(instance: Instance) -> list[Lease]:
     firms = instance.firm_by_id
     rent_left: dict[str, float] = {
         f.id: float("inf") if f.budget_fen is None else f.budget_fen for f in instance.firms
@@ -21,7 +27,7 @@ def greedy_leases(instance: Instance) -> list[dict[str, Any]]:
     remaining: dict[tuple[str, str], int] = {(f.id, g): f.demand[g] for f in instance.firms for g in GENDERS}
     used_buildings: dict[str, set[str]] = defaultdict(set)
     taken: set[str] = set()
-    leases: list[dict[str, Any]] = []
+    leases: list[Lease] = []
 
     def lease(unit_id: str, fid: str, g: str) -> None:
         unit = instance.unit_by_id[unit_id]
@@ -29,7 +35,7 @@ def greedy_leases(instance: Instance) -> list[dict[str, Any]]:
         rent_left[fid] -= unit.rent_fen
         remaining[fid, g] -= unit.beds
         used_buildings[fid].add(unit.building)
-        leases.append({"unit": unit_id, "firm": fid, "gender": g})
+        leases.append(Lease(unit_id, fid, g))
 
     # 1. keep current leases that are still legal, fullest units first, while the firm needs beds
     for c in sorted(instance.current, key=lambda c: -c.occupied_beds):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .instance import GENDERS, Instance, fen_to_cny, firm_accepts, unit_accepts
@@ -39,13 +40,41 @@ def short_penalty(requested: int, short: int) -> int:
     return cost + BANDS[-1][1] * max(0, s - start)
 
 
-def lease_problems(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """"A unit is leased whole, to at most one firm, for one gender": one lease of a plan.
+
+    The solver passes these around; a plan carries them as JSON objects (:meth:`as_json`), and
+    the functions here take either."""
+
+    unit: str
+    firm: str
+    gender: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"unit": self.unit, "firm": self.firm, "gender": self.gender}
+
+    @classmethod
+    def of(cls, lease: LeaseLike) -> Lease:
+        """The lease of a plan's JSON object (a Lease stays itself)."""
+        if isinstance(lease, Lease):
+            return lease
+        return cls(str(lease["unit"]), str(lease["firm"]), str(lease["gender"]))
+
+
+LeaseLike = Lease | Mapping[str, Any]
+
+
+def lease_problems(instance: Instance, leases: Iterable[LeaseLike]) -> list[str]:
     """Every hard-rule violation in ``leases`` (empty list: the leases are valid)."""
     problems: list[str] = []
     seen: set[str] = set()
     rent: dict[str, int] = defaultdict(int)
     for i, lease in enumerate(leases):
-        uid, fid, g = str(lease.get("unit")), str(lease.get("firm")), lease.get("gender")
+        if isinstance(lease, Lease):
+            uid, fid, g = lease.unit, lease.firm, lease.gender
+        else:  # a JSON object may lack a field or carry a wrong one: a problem, not an error
+            uid, fid, g = str(lease.get("unit")), str(lease.get("firm")), str(lease.get("gender"))
         unit = instance.unit_by_id.get(uid)
         firm = instance.firm_by_id.get(fid)
         if unit is None or firm is None or g not in GENDERS:
@@ -68,14 +97,14 @@ def lease_problems(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> l
     return problems
 
 
-def firm_summaries(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def firm_summaries(instance: Instance, leases: Iterable[LeaseLike]) -> list[dict[str, Any]]:
     """Per firm: beds granted and short by gender, and monthly rent, as the plan reports them."""
     beds: dict[tuple[str, str], int] = defaultdict(int)
     rent: dict[str, int] = defaultdict(int)
-    for lease in leases:
-        unit = instance.unit_by_id[lease["unit"]]
-        beds[lease["firm"], lease["gender"]] += unit.beds
-        rent[lease["firm"]] += unit.rent_fen
+    for lease in map(Lease.of, leases):
+        unit = instance.unit_by_id[lease.unit]
+        beds[lease.firm, lease.gender] += unit.beds
+        rent[lease.firm] += unit.rent_fen
     out = []
     for f in instance.firms:
         row: dict[str, Any] = {"id": f.id}
@@ -88,17 +117,16 @@ def firm_summaries(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> l
     return out
 
 
-def recompute_objective(instance: Instance, leases: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def recompute_objective(instance: Instance, leases: Iterable[LeaseLike]) -> dict[str, Any]:
     """The four lexicographic levels plus the two readable figures, from the leases alone."""
-    leases = list(leases)
     beds: dict[tuple[str, str], int] = defaultdict(int)
     holder: dict[str, tuple[str, str]] = {}
     pairs: set[tuple[str, str]] = set()
-    for lease in leases:
-        unit = instance.unit_by_id[lease["unit"]]
-        beds[lease["firm"], lease["gender"]] += unit.beds
-        holder[unit.id] = (lease["firm"], lease["gender"])
-        pairs.add((lease["firm"], unit.building))
+    for lease in map(Lease.of, leases):
+        unit = instance.unit_by_id[lease.unit]
+        beds[lease.firm, lease.gender] += unit.beds
+        holder[unit.id] = (lease.firm, lease.gender)
+        pairs.add((lease.firm, unit.building))
     penalty = weighted = empty = 0
     max_ratio = 0.0
     for f in instance.firms:
@@ -128,6 +156,6 @@ def level_key(objective: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(int(objective[k]) for k in LEVELS)
 
 
-def sorted_leases(leases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(({"unit": x["unit"], "firm": x["firm"], "gender": x["gender"]} for x in leases),
-                  key=lambda x: x["unit"])
+def sorted_leases(leases: Iterable[LeaseLike]) -> list[dict[str, Any]]:
+    """The leases as a plan carries them: JSON objects, by unit."""
+    return [x.as_json() for x in sorted(map(Lease.of, leases), key=lambda x: x.unit)]

@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .control import Control, Progress, Stop
 from .explain import explain
-from .greedy import greedy_leases
+from .greedy import greedy_plan
 from .instance import Instance
-from .lns import second_level
+from .lns import lower_penalty, second_level
 from .model import (
     FULL_MODEL_MAX_COLUMNS,
     Key,
@@ -36,6 +38,8 @@ from .moves import improve_by_moves
 from .plan import (
     LEVELS,
     PLAN_FORMAT,
+    Lease,
+    LeaseLike,
     firm_summaries,
     lease_problems,
     level_key,
@@ -51,7 +55,17 @@ MOVES_SECONDS = 1.0  # cap on each one-unit-move local search
 # Level 1's share of the time under a moves budget on larger parks: there the budget keeps the
 # moves near it anyway (moves / LP bound 1.01-1.10 on the benchmark) and the penalty is what
 # is far from its bound, while without a budget level 2's LNS needs the time (42%, model.py).
-BUDGETED_FIRST_SHARE = 0.65
+# Where the budget does not bind, the penalty LNS stops at the proven bound or after
+# lns.PENALTY_PATIENCE fruitless steps and leaves the time to level 2. Where it binds, level 2
+# has little to gain and the penalty LNS is still improving when level 1's time ends (XL at
+# 25% with 85%: 14,209 after 146 s; 15 s more LNS from that plan, 14,127): 93%.
+BUDGETED_FIRST_SHARE = 0.93
+# SCIP's part of level 1's time on larger parks; the rest goes to LNS on the penalty
+# (lns.lower_penalty): exchanges between a few firms still find gains where SCIP has stalled
+# (M-1.0 at 25%: SCIP 123 at 18 s and at 30 s; SCIP 5 s + LNS 19 s: 118). SCIP keeps enough
+# for its bound, which only it proves (XL at 25%: bound 13,632 after 120 s, 13,494 after 31 s).
+FIRST_SCIP = 0.7
+FIRST_SCIP_BUDGETED = 0.4
 
 
 def _reserve(time_limit: float, units: int) -> float:
@@ -141,7 +155,7 @@ def pack_pool(prep: Prep, counts: dict[Key, int], needs: dict[tuple[int, str, st
     return out
 
 
-def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[dict[str, Any]]:
+def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[Lease]:
     """Concrete leases from counts per (type, firm, gender).
 
     Within a type every unit is equivalent except for who lives there, so each holder first gets
@@ -152,7 +166,7 @@ def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[dict
     for (ti, fid, s), n in counts.items():
         if n > 0:
             by_type[ti].append((fid, s, n))
-    leases: list[dict[str, Any]] = []
+    leases: list[Lease] = []
     cur = instance.current_by_unit
     for ti, wants in by_type.items():
         units = prep.types[ti].units
@@ -163,7 +177,7 @@ def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[dict
                          key=lambda u: (-cur[u].occupied_beds, u))[:n]
             for u in own:
                 taken.add(u)
-                leases.append({"unit": u, "firm": fid, "gender": s})
+                leases.append(Lease(u, fid, s))
             if n - len(own):
                 rest.append((fid, s, n - len(own)))
         others = sorted((u for u in units if u not in taken),
@@ -171,17 +185,18 @@ def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[dict
         pos = 0
         for fid, s, n in rest:
             for u in others[pos:pos + n]:
-                leases.append({"unit": u, "firm": fid, "gender": s})
+                leases.append(Lease(u, fid, s))
             pos += n
         if pos > len(others):  # pragma: no cover - the model's capacity rows forbid it
             raise RuntimeError(f"type {ti} over-allocated")
     return leases
 
 
-def make_plan(instance: Instance, leases: list[dict[str, Any]], status: str, bound: dict[str, int],
+def make_plan(instance: Instance, leases: Iterable[LeaseLike], status: str, bound: dict[str, int],
               started: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The plan as ALLOCATION.md shows it; ``solve_seconds`` counts from ``started`` to the end
-    of the explanation (on 20,000 units explaining takes about 4 s)."""
+    """The plan as ALLOCATION.md shows it, leases as JSON objects (the edge where :class:`Lease`
+    becomes JSON); ``solve_seconds`` counts from ``started`` to the end of the explanation (on
+    20,000 units explaining takes about 4 s)."""
     leases = sorted_leases(leases)
     plan: dict[str, Any] = {
         "format": PLAN_FORMAT,
@@ -214,14 +229,38 @@ def infeasible_plan(budget: int, fewest: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def counts_of_leases(prep: Prep, leases: list[dict[str, Any]]) -> dict[Key, int]:
+def counts_of_leases(prep: Prep, leases: Iterable[LeaseLike]) -> dict[Key, int]:
+    """Units per (type, firm, gender) of a plan: what the model counts."""
     counts: dict[Key, int] = defaultdict(int)
-    for lease in leases:
-        counts[prep.type_of_unit[lease["unit"]], lease["firm"], lease["gender"]] += 1
+    for lease in map(Lease.of, leases):
+        counts[prep.type_of_unit[lease.unit], lease.firm, lease.gender] += 1
     return dict(counts)
 
 
 FROM_INSTANCE = "instance"
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """The best plan so far among the candidates (greedy, starts, rounded LP, MIP, ...):
+    "never worse than greedy, never invalid" is this comparison."""
+
+    leases: list[Lease] = field(default_factory=list)
+    source: str = ""
+    objective: dict[str, Any] = field(default_factory=dict)
+    key: tuple[int, ...] | None = None
+
+    def take(self, instance: Instance, source: str, leases: list[Lease], budget: int | None) -> bool:
+        """Adopt ``leases`` if they are valid, within the moves ``budget`` and at least as good."""
+        if lease_problems(instance, leases):
+            return False
+        obj = recompute_objective(instance, leases)
+        if budget is not None and obj["displaced_workers"] > budget:
+            return False
+        if self.key is not None and level_key(obj) > self.key:
+            return False
+        self.leases, self.source, self.objective, self.key = leases, source, obj, level_key(obj)
+        return True
 
 
 def solve(instance: Instance, time_limit_s: float | None = None, *, started: float | None = None,
@@ -253,27 +292,22 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     compact = mode == "compact" or (mode == "auto" and full_model_columns(prep) > FULL_MODEL_MAX_COLUMNS)
 
     # candidate plans: the lexicographically best valid one within the budget is returned
-    best: dict[str, Any] = {"key": None, "leases": [], "source": "", "objective": {}}
+    best = _Candidate()
 
-    def consider(source: str, leases: list[dict[str, Any]]) -> bool:
-        if lease_problems(instance, leases):
-            return False
-        obj = recompute_objective(instance, leases)
-        if budget is not None and obj["displaced_workers"] > budget:
-            return False
-        if best["key"] is None or level_key(obj) <= best["key"]:
-            best.update(key=level_key(obj), leases=leases, source=source, objective=obj)
-            control.improved({k: obj[k] for k in LEVELS})
+    def consider(source: str, leases: list[Lease]) -> bool:
+        if best.take(instance, source, leases, budget):
+            control.improved({k: best.objective[k] for k in LEVELS})
             return True
         return False
 
     control.start_level("shortfall_penalty")
     control.improved(bound={"displaced_workers": fewest})
-    consider("greedy", greedy_leases(instance))
+    consider("greedy", greedy_plan(instance))
     if budget is not None:  # keep every resident that can be kept, then fill: meets any budget
         consider("fewest-moves", realize(instance, prep, greedy_fill(instance, prep, fewest_counts)))
     for start_leases in starts or []:
-        consider("start", start_leases)
+        if not lease_problems(instance, start_leases):  # JSON from outside: checked before it is read
+            consider("start", [Lease.of(x) for x in start_leases])
 
     def within_budget_or_repaired(counts: dict[Key, int], limit: int | None) -> dict[Key, int] | None:
         """Residents kept as far as the counts allow; over ``limit``, repaired and refilled."""
@@ -295,7 +329,7 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
             start = within_budget_or_repaired(rounded[0], budget)
             if start is not None:
                 consider("lp-rounding", realize(instance, prep, start))
-    hint = values_from_counts(model, counts_of_leases(prep, best["leases"]), [0.0] * len(model.all_vars))
+    hint = values_from_counts(model, counts_of_leases(prep, best.leases), [0.0] * len(model.all_vars))
 
     def within_budget(counts: dict[Key, int]) -> bool:
         return budget is None or displaced_of_counts(prep, counts) <= budget
@@ -343,9 +377,15 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
     # found by solving level 1 under moves budgets, then LNS
     larger = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
+    def first(vals: list[float], until: float, floor: int) -> list[float]:
+        lp_floor = max(0, math.ceil(lp_bound_value - 1e-6)) if math.isfinite(lp_bound_value) else 0
+        return lower_penalty(model, prep, vals, min(until, control.deadline), control, max(floor, lp_floor))[0]
+
     values, results = solve_levels(model, control, hint=hint, improve=improve,
                                    second=second if larger else None,
-                                   first_share=BUDGETED_FIRST_SHARE if budget is not None and larger else None)
+                                   first_share=BUDGETED_FIRST_SHARE if budget is not None and larger else None,
+                                   search_first=first if larger else None,
+                                   first_scip=FIRST_SCIP_BUDGETED if budget is not None else FIRST_SCIP)
 
     if values is not None and results:
         counts, needs = counts_from_model(model, values)
@@ -355,10 +395,10 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
             moved = improve_by_moves(instance, prep, counts, time.monotonic() + MOVES_SECONDS)
             if moved != counts:
                 consider("mip+moves", realize(instance, prep, moved))
-    leases, obj = best["leases"], best["objective"]
+    leases, obj = best.leases, best.objective
     proven = {r.name: (r.proven, r.value) for r in results}
     status = "feasible"
-    if (best["source"] == "mip" and not compact and len(results) == len(LEVELS)
+    if (best.source == "mip" and not compact and len(results) == len(LEVELS)
             and not control.stop_requested()
             and all(proven[n][0] and proven[n][1] == obj[n] for n in LEVELS)):
         status = "optimal"
@@ -369,7 +409,7 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     control.flush()
     levels = [{"level": r.name, "value": r.value, "proven": r.proven, "seconds": round(r.seconds, 3)}
               for r in results]
-    extra: dict[str, Any] = {"solver": {"model": "compact" if compact else "full", "source": best["source"],
+    extra: dict[str, Any] = {"solver": {"model": "compact" if compact else "full", "source": best.source,
                                         "levels": levels, "stopped": control.stop_requested()}}
     if budget is not None:
         extra["max_displaced_workers"] = budget

@@ -27,7 +27,7 @@ def test_surplus_unit_moves_to_the_short_firm() -> None:
     start = [{"unit": "U1", "firm": "A", "gender": "male"}, {"unit": "U2", "firm": "A", "gender": "male"}]
     moved = realize(inst, prep, improve_by_moves(inst, prep, counts_of(inst, prep, start), time.monotonic() + 5))
     assert recompute_objective(inst, moved)["shortfall_penalty"] == 0
-    assert {x["firm"] for x in moved} == {"A", "B"}
+    assert {x.firm for x in moved} == {"A", "B"}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -167,3 +167,30 @@ def test_no_empty_beds_paid_for(need: int, expected_beds: int) -> None:
                         [firm("A", male=need)]))
     assert plan["firms"][0]["male_beds"] == expected_beds
     assert plan["objective"]["empty_beds"] == expected_beds - need
+
+
+def test_leases_are_typed_inside_and_json_objects_in_the_plan() -> None:
+    """The solver passes :class:`Lease` values; a plan carries plain JSON objects, and the
+    plan functions read either form alike."""
+    import json
+
+    from allocation.plan import Lease
+    from allocation.solver import realize
+
+    data = instance([unit("U1"), unit("U2")], [firm("A", male=4), firm("B", male=4)],
+                    [{"unit": "U1", "firm": "A", "gender": "male", "occupied_beds": 3}])
+    plan = run(data)
+    assert all(type(x) is dict and set(x) == {"unit", "firm", "gender"} for x in plan["leases"])
+    json.dumps(plan)
+    typed = [Lease.of(x) for x in plan["leases"]]
+    assert [x.as_json() for x in typed] == plan["leases"]
+    inst = parse_instance(data)
+    assert recompute_objective(inst, typed) == plan["objective"]
+    from allocation.model import prepare
+    from allocation.solver import counts_of_leases
+
+    prep = prepare(inst)
+    again = realize(inst, prep, counts_of_leases(prep, typed))
+    assert all(isinstance(x, Lease) for x in again)
+    assert recompute_objective(inst, again) == plan["objective"]
+    assert lease_problems(inst, [{"unit": "U1", "firm": "A"}]) == ["leases[0]: unknown unit, firm or gender"]
