@@ -34,27 +34,29 @@ async def test_a_point_read_sees_a_write_committed_after_it_last_read(park: fact
     assert after is not None and after["name"] == "新名字 New name" != before["name"]
 
 
+@pytest.fixture
+def sqlite_engine() -> ParkSQLiteEngine:
+    db = engine()
+    if not isinstance(db, ParkSQLiteEngine):
+        pytest.skip("point reads on the loop's thread are SQLite's")
+    return db
+
+
 class _Busy:
     def execute(self, *args: Any) -> Any:
         raise sqlite3.OperationalError("database is locked")
 
 
 async def test_a_busy_database_sends_the_point_read_to_the_reader_thread(
-    park: factories.Park, monkeypatch: pytest.MonkeyPatch
+    park: factories.Park, sqlite_engine: ParkSQLiteEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = engine()
-    if not isinstance(db, ParkSQLiteEngine):
-        pytest.skip("point reads on the loop's thread are SQLite's")
     monkeypatch.setattr(ParkSQLiteEngine, "_inline_connection", lambda self: _Busy())
     rows = await HotQuery(FIRM, point=True).rows(park.firm1)
     assert [row["id"] for row in rows] == [park.firm1]
 
 
 async def test_any_other_database_error_of_a_point_read_is_raised(
-    park: factories.Park, monkeypatch: pytest.MonkeyPatch
+    park: factories.Park, sqlite_engine: ParkSQLiteEngine
 ) -> None:
-    db = engine()
-    if not isinstance(db, ParkSQLiteEngine):
-        pytest.skip("point reads on the loop's thread are SQLite's")
     with pytest.raises(sqlite3.OperationalError, match="no such column"):
         await HotQuery("SELECT nothing_here FROM firm WHERE id = {}", point=True).rows(park.firm1)
