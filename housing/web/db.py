@@ -110,7 +110,11 @@ class ParkSQLiteEngine(SQLiteEngine):
             # detect_types 0: values as SQLite keeps them (INTEGER an int, DATE its ISO text,
             # BOOLEAN 0/1), without Piccolo's Python converter called for every value (about
             # 50 calls for a bed page); the point reads' callers convert what they use.
-            connection = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0, "detect_types": 0})
+            # check_same_thread off: each connection serves its own loop's thread only, but the
+            # connection of a loop that has ended is closed from whichever thread notices it
+            # (tests drive the app's loop and their own from two threads).
+            settings = {"timeout": 0, "detect_types": 0, "check_same_thread": False}
+            connection = sqlite3.connect(**{**self.connection_kwargs, **settings})
             connection.row_factory = sqlite3.Row
             self._inline[loop] = connection
         return connection

@@ -4,7 +4,9 @@ steps aside to the reader thread when the database is busy, instead of waiting o
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -60,3 +62,25 @@ async def test_any_other_database_error_of_a_point_read_is_raised(
 ) -> None:
     with pytest.raises(sqlite3.OperationalError, match="no such column"):
         await HotQuery("SELECT nothing_here FROM firm WHERE id = {}", point=True).rows(park.firm1)
+
+
+def test_a_loop_that_ended_in_another_thread_leaves_a_connection_that_can_be_closed(
+    sqlite_engine: ParkSQLiteEngine,
+) -> None:
+    """Point-read connections are kept per event loop; one whose loop has ended is closed by the
+    next loop that reads, whatever thread it runs in (tests drive the app from two threads)."""
+
+    answers: list[object] = []
+
+    def read_in_a_loop_of_its_own() -> None:
+        try:
+            answers.append(asyncio.run(sqlite_engine.read_point("SELECT 1 AS one", [])))
+        except Exception as error:  # the thread's failure is the test's
+            answers.append(error)
+
+    for _ in range(2):  # each thread's loop ends; the next thread closes its connection
+        thread = threading.Thread(target=read_in_a_loop_of_its_own)
+        thread.start()
+        thread.join()
+    answers.append(asyncio.run(sqlite_engine.read_point("SELECT 1 AS one", [])))
+    assert answers == [[{"one": 1}]] * 3
