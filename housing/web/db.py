@@ -134,10 +134,7 @@ class ParkSQLiteEngine(SQLiteEngine):
             if "locked" not in str(error) and "busy" not in str(error):
                 raise
             return await self.read(query, args)
-        if not rows:
-            return []
-        names = rows[0].keys()
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return _as_dicts(rows)
 
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
@@ -153,11 +150,15 @@ class ParkSQLiteEngine(SQLiteEngine):
         `Row` and turned into dicts here with the column names read once (Piccolo's
         `dict_factory` reads `cursor.description` again for every row)."""
         connection = await self.reader()
-        rows = list(await connection.execute_fetchall(query, args))
-        if not rows:
-            return []
-        names = rows[0].keys()
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return _as_dicts(list(await connection.execute_fetchall(query, args)))
+
+
+def _as_dicts(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    """sqlite3's C rows as dicts, with the column names read once for all of them."""
+    if not rows:
+        return []
+    names = rows[0].keys()
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 async def close_readers() -> None:
