@@ -8,8 +8,9 @@ apply_run), `housing.leasing.occupancy` (occupancy_on), `housing.billing.rent_in
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from litestar import MediaType, Request, get, post
@@ -47,7 +48,7 @@ from housing.subsidies import applications as subsidy_applications
 from housing.subsidies import payouts as subsidy_payouts
 from housing.subsidies.tables import RentalSubsidyApplication as SubsidyApplication
 from housing.web import resource
-from housing.web.access import STAFF, allow, viewer_of
+from housing.web.access import STAFF, Viewer, allow, viewer_of
 from housing.web.clock import park_day
 from housing.web.problems import Problem
 from housing.web.resource import Page, PathId
@@ -413,39 +414,46 @@ async def reject_subsidy(request: Request[Any, Any, Any], application_id: PathId
     return await _decide(request, act, "rejected")
 
 
-@post(SUBSIDY_PAGE + "/payouts", opt=allow(STAFF), include_in_schema=False, status_code=303)
-async def run_payouts(request: Request[Any, Any, Any]) -> Any:
-    """The API's monthly payout run: idempotent, a month not over yet is refused by name."""
+R = TypeVar("R")
+
+
+async def _month_run(
+    request: Request[Any, Any, Any],
+    body: type[subsidy_payouts.RunRequest | settlement.RunRequest],
+    run_month: Callable[[Viewer, str], Awaitable[R]],
+    done: Callable[[str, R], str],
+) -> Any:
+    """A monthly run from the subsidies page (payouts, canteen settlement): the month decoded as
+    the API decodes it, the API's run, back to the page with what it did or the run's refusal."""
     viewer, lang = viewer_of(request), lang_of(request)
     form = await form_of(request)
 
-    async def run() -> tuple[str, subsidy_payouts.RunResult]:
-        month = decode(form, subsidy_payouts.RunRequest, lang).month
-        return month, await subsidy_payouts.run_month(viewer, month)
+    async def run() -> tuple[str, R]:
+        month = decode(form, body, lang).month
+        return month, await run_month(viewer, month)
 
-    return await submit(
+    return await submit(request, run, lambda ran: done(*ran), lambda said: _staff_subsidies(request, run_problem=said))
+
+
+@post(SUBSIDY_PAGE + "/payouts", opt=allow(STAFF), include_in_schema=False, status_code=303)
+async def run_payouts(request: Request[Any, Any, Any]) -> Any:
+    """The API's monthly payout run: idempotent, a month not over yet is refused by name."""
+    return await _month_run(
         request,
-        run,
-        lambda ran: f"{SUBSIDY_PAGE}?done=payouts&month={ran[0]}&n={len(ran[1].created)}&fen={ran[1].total_fen}",
-        lambda said: _staff_subsidies(request, run_problem=said),
+        subsidy_payouts.RunRequest,
+        subsidy_payouts.run_month,
+        lambda month, paid: f"{SUBSIDY_PAGE}?done=payouts&month={month}&n={len(paid.created)}&fen={paid.total_fen}",
     )
 
 
 @post(SUBSIDY_PAGE + "/canteen", opt=allow(STAFF), include_in_schema=False, status_code=303)
 async def run_settlement(request: Request[Any, Any, Any]) -> Any:
     """The canteen's monthly settlement (once a month; a second run shows the first)."""
-    viewer, lang = viewer_of(request), lang_of(request)
-    form = await form_of(request)
-
-    async def run() -> tuple[str, settlement.RunResult]:
-        month = decode(form, settlement.RunRequest, lang).month
-        return month, await settlement.run_month(viewer, month)
-
-    return await submit(
+    return await _month_run(
         request,
-        run,
-        lambda ran: f"{SUBSIDY_PAGE}?done=settled&month={ran[0]}&n={ran[1].settlement.meals}",
-        lambda said: _staff_subsidies(request, run_problem=said),
+        settlement.RunRequest,
+        settlement.run_month,
+        lambda month, result: f"{SUBSIDY_PAGE}?done=settled&month={month}&n={result.settlement.meals}",
     )
 
 
