@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from test_properties import instances
 
 from allocation import InstanceError, lease_problems, parse_instance, recompute_objective, solve, tradeoff
-from allocation.model import prepare
+from allocation.model import Model, Prep, build_model, level_value, prepare, set_level_objective
 from allocation.plan import level_key
 from allocation.residents import fewest_moves
 
@@ -116,6 +116,18 @@ def all_plans(inst: Any) -> list[tuple[int, ...]]:
         if not lease_problems(inst, leases):
             keys.append(level_key(recompute_objective(inst, leases)))
     return keys
+
+
+def level_one(data: dict[str, Any]) -> tuple[Any, Prep, Model, list[float], int]:
+    """The compact model solved to optimality on level 1, and that penalty (the start of the
+    level-2 and LNS tests: instance, prep, model, values, penalty)."""
+    inst = parse_instance(data)
+    prep = prepare(inst)
+    model = build_model(inst, prep, compact=True)
+    set_level_objective(model, "shortfall_penalty")
+    assert model.solver.Solve() == 0
+    values = [v.solution_value() for v in model.all_vars]
+    return inst, prep, model, values, level_value(model, "shortfall_penalty", values)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -229,16 +241,9 @@ def test_budget_descent_finds_plans_and_proves_floors_against_brute_force(data: 
     at least the true fewest, and the proven floor is at most the true fewest."""
     from allocation.control import Control
     from allocation.lns import budget_descent
-    from allocation.model import build_model, level_value, set_level_objective
 
-    inst = parse_instance(data)
+    inst, prep, model, values, target = level_one(data)
     keys = all_plans(inst)
-    prep = prepare(inst)
-    model = build_model(inst, prep, compact=True)
-    set_level_objective(model, "shortfall_penalty")
-    assert model.solver.Solve() == 0  # optimal
-    values = [v.solution_value() for v in model.all_vars]
-    target = level_value(model, "shortfall_penalty", values)
     fewest = fewest_moves(inst, prep)[0]
     best, floor = budget_descent(model, Control(time.monotonic(), time.monotonic() + 10), target, values, fewest,
                                  time.monotonic() + 10)
@@ -284,16 +289,9 @@ def test_budget_descent_from_any_first_budget_proves_only_true_floors(data: dict
     finds keeps the target penalty, and whatever it proves is at most the true fewest moves."""
     from allocation.control import Control
     from allocation.lns import budget_descent
-    from allocation.model import build_model, level_value, set_level_objective
 
-    inst = parse_instance(data)
+    inst, prep, model, values, target = level_one(data)
     keys = all_plans(inst)
-    prep = prepare(inst)
-    model = build_model(inst, prep, compact=True)
-    set_level_objective(model, "shortfall_penalty")
-    assert model.solver.Solve() == 0
-    values = [v.solution_value() for v in model.all_vars]
-    target = level_value(model, "shortfall_penalty", values)
     now = time.monotonic()
     best, floor = budget_descent(model, Control(now, now + 10), target, values, fewest_moves(inst, prep)[0],
                                  now + 10, first=first)
@@ -310,16 +308,10 @@ def test_second_level_floor_is_a_true_lower_bound(data: dict[str, Any]) -> None:
     exceeds the true fewest moves at that penalty (every assignment enumerated)."""
     from allocation.control import Control
     from allocation.lns import second_level
-    from allocation.model import build_model, level_value, lp_moves_bound, set_level_objective
+    from allocation.model import lp_moves_bound
 
-    inst = parse_instance(data)
+    inst, prep, model, values, target = level_one(data)
     keys = all_plans(inst)
-    prep = prepare(inst)
-    model = build_model(inst, prep, compact=True)
-    set_level_objective(model, "shortfall_penalty")
-    assert model.solver.Solve() == 0
-    values = [v.solution_value() for v in model.all_vars]
-    target = level_value(model, "shortfall_penalty", values)
     now = time.monotonic()
     best, floor = second_level(model, prep, Control(now, now + 10), target, values, fewest_moves(inst, prep)[0],
                                now + 1, lp_moves=lambda p: lp_moves_bound(inst, p, prep))

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_budget import all_plans
+from test_budget import all_plans, level_one
 from test_properties import instances
 
 from allocation import lease_problems, parse_instance, recompute_objective
@@ -25,22 +25,10 @@ from allocation.model import (
     hold_level,
     level_value,
     prepare,
-    set_level_objective,
     values_from_counts,
 )
 from allocation.solver import counts_from_model, pack_pool, realize
 from allocation.submip import Matrix, Restrictor, snapshot
-
-
-def level_one(data: dict[str, Any]) -> tuple[Any, Prep, Model, list[float], int]:
-    """The compact model solved to optimality on level 1, and that penalty."""
-    inst = parse_instance(data)
-    prep = prepare(inst)
-    model = build_model(inst, prep, compact=True)
-    set_level_objective(model, "shortfall_penalty")
-    assert model.solver.Solve() == 0
-    values = [v.solution_value() for v in model.all_vars]
-    return inst, prep, model, values, level_value(model, "shortfall_penalty", values)
 
 
 def restrictor(model: Model, prep: Prep, values: list[float]) -> tuple[Restrictor, Matrix, dict[Any, list[int]]]:
