@@ -28,7 +28,7 @@ from .plan import Lease, LeaseLike, short_penalty
 TypeKey = tuple[str, int, int, str | None]  # building, beds, rent_fen, gender rule
 
 
-def explain(instance: Instance, leases: Iterable[LeaseLike], plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+def explain(instance: Instance, leases: Iterable[LeaseLike]) -> list[dict[str, Any]]:
     typed = [Lease.of(x) for x in leases]
     leased = {lease.unit: (lease.firm, lease.gender) for lease in typed}
     granted: dict[tuple[str, str], int] = defaultdict(int)

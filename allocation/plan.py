@@ -42,7 +42,7 @@ def short_penalty(requested: int, short: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Lease:
-    """"A unit is leased whole, to at most one firm, for one gender": one lease of a plan.
+    """ "A unit is leased whole, to at most one firm, for one gender": one lease of a plan.
 
     The solver passes these around; a plan carries them as JSON objects (:meth:`as_json`), and
     the functions here take either."""
@@ -97,27 +97,82 @@ def lease_problems(instance: Instance, leases: Iterable[LeaseLike]) -> list[str]
     return problems
 
 
-def firm_summaries(instance: Instance, leases: Iterable[LeaseLike]) -> list[dict[str, Any]]:
-    """Per firm: beds granted and short by gender, and monthly rent, as the plan reports them."""
+@dataclass(frozen=True, slots=True)
+class FirmLine:
+    """One firm's line of a plan: beds granted and still short, by gender, and the monthly rent
+    of its units, in integer fen like every sum of money inside the solver."""
+
+    id: str
+    male_beds: int
+    female_beds: int
+    male_short: int
+    female_short: int
+    rent_fen: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The plan's ``firms[]`` entry: ``monthly_rent`` in CNY as ALLOCATION.md shows it, and
+        ``monthly_rent_fen`` beside it, so the housing service never turns a float back into fen."""
+        return {
+            "id": self.id,
+            "male_beds": self.male_beds,
+            "female_beds": self.female_beds,
+            "male_short": self.male_short,
+            "female_short": self.female_short,
+            "monthly_rent": fen_to_cny(self.rent_fen),
+            "monthly_rent_fen": self.rent_fen,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """What a plan scores: the four levels of ALLOCATION.md in their order (smaller is better,
+    compared as :attr:`key`), then two figures for people to read."""
+
+    shortfall_penalty: int
+    displaced_workers: int
+    firm_buildings: int
+    empty_beds: int
+    weighted_shortfall: int
+    max_shortfall_ratio: float
+
+    @property
+    def key(self) -> tuple[int, int, int, int]:
+        """The lexicographic key of the four levels."""
+        return (self.shortfall_penalty, self.displaced_workers, self.firm_buildings, self.empty_beds)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "shortfall_penalty": self.shortfall_penalty,
+            "displaced_workers": self.displaced_workers,
+            "firm_buildings": self.firm_buildings,
+            "empty_beds": self.empty_beds,
+            "weighted_shortfall": self.weighted_shortfall,
+            "max_shortfall_ratio": self.max_shortfall_ratio,
+        }
+
+
+def firm_lines(instance: Instance, leases: Iterable[LeaseLike]) -> list[FirmLine]:
+    """Per firm, in the instance's order: beds granted and short by gender, and monthly rent."""
     beds: dict[tuple[str, str], int] = defaultdict(int)
     rent: dict[str, int] = defaultdict(int)
     for lease in map(Lease.of, leases):
         unit = instance.unit_by_id[lease.unit]
         beds[lease.firm, lease.gender] += unit.beds
         rent[lease.firm] += unit.rent_fen
-    out = []
-    for f in instance.firms:
-        row: dict[str, Any] = {"id": f.id}
-        for g in GENDERS:
-            row[f"{g}_beds"] = beds[f.id, g]
-        for g in GENDERS:
-            row[f"{g}_short"] = max(0, f.demand[g] - beds[f.id, g])
-        row["monthly_rent"] = fen_to_cny(rent[f.id])
-        out.append(row)
-    return out
+    return [
+        FirmLine(
+            id=f.id,
+            male_beds=beds[f.id, "male"],
+            female_beds=beds[f.id, "female"],
+            male_short=max(0, f.demand["male"] - beds[f.id, "male"]),
+            female_short=max(0, f.demand["female"] - beds[f.id, "female"]),
+            rent_fen=rent[f.id],
+        )
+        for f in instance.firms
+    ]
 
 
-def recompute_objective(instance: Instance, leases: Iterable[LeaseLike]) -> dict[str, Any]:
+def objective_of(instance: Instance, leases: Iterable[LeaseLike]) -> Objective:
     """The four lexicographic levels plus the two readable figures, from the leases alone."""
     beds: dict[tuple[str, str], int] = defaultdict(int)
     holder: dict[str, tuple[str, str]] = {}
@@ -138,24 +193,87 @@ def recompute_objective(instance: Instance, leases: Iterable[LeaseLike]) -> dict
             empty += max(0, got - d)
             if d > 0:
                 max_ratio = max(max_ratio, short / d)
-    displaced = sum(
-        c.occupied_beds for c in instance.current if holder.get(c.unit) != (c.firm, c.gender)
+    displaced = sum(c.occupied_beds for c in instance.current if holder.get(c.unit) != (c.firm, c.gender))
+    return Objective(
+        shortfall_penalty=penalty,
+        displaced_workers=displaced,
+        firm_buildings=len(pairs),
+        empty_beds=empty,
+        weighted_shortfall=weighted,
+        max_shortfall_ratio=round(max_ratio, 6),
     )
-    return {
-        "shortfall_penalty": penalty,
-        "displaced_workers": displaced,
-        "firm_buildings": len(pairs),
-        "empty_beds": empty,
-        "weighted_shortfall": weighted,
-        "max_shortfall_ratio": round(max_ratio, 6),
-    }
 
 
-def level_key(objective: Mapping[str, Any]) -> tuple[int, ...]:
+def recompute_objective(instance: Instance, leases: Iterable[LeaseLike]) -> dict[str, Any]:
+    """:func:`objective_of` as a plan's JSON carries it (what anyone checking a plan compares)."""
+    return objective_of(instance, leases).as_json()
+
+
+def level_key(objective: Objective | Mapping[str, Any]) -> tuple[int, ...]:
     """Lexicographic key: smaller is better."""
+    if isinstance(objective, Objective):
+        return objective.key
     return tuple(int(objective[k]) for k in LEVELS)
 
 
 def sorted_leases(leases: Iterable[LeaseLike]) -> list[dict[str, Any]]:
     """The leases as a plan carries them: JSON objects, by unit."""
     return [x.as_json() for x in sorted(map(Lease.of, leases), key=lambda x: x.unit)]
+
+
+@dataclass(slots=True)
+class Plan:
+    """A plan of ``park-allocation-plan/1``, typed inside the solver; :meth:`as_json` is the edge
+    where it becomes the format's JSON. Every figure in it is derived from ``leases``."""
+
+    status: str  # "optimal" | "feasible"
+    leases: list[Lease]  # by unit
+    firms: list[FirmLine]
+    objective: Objective
+    bound: dict[str, int]  # proven lower bounds on the first levels, by level name
+    explanation: list[dict[str, Any]]  # allocation.explain: why each short firm is short
+    solve_seconds: float
+    solver: dict[str, Any] | None = None  # model shape, winning source, per-level figures
+    max_displaced_workers: int | None = None  # the moves budget it was solved under
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": PLAN_FORMAT,
+            "status": self.status,
+            "leases": [lease.as_json() for lease in self.leases],
+            "firms": [line.as_json() for line in self.firms],
+            "objective": self.objective.as_json(),
+            "bound": dict(self.bound),
+            "solve_seconds": self.solve_seconds,
+            "explanation": self.explanation,
+        }
+        if self.solver is not None:
+            out["solver"] = self.solver
+        if self.max_displaced_workers is not None:
+            out["max_displaced_workers"] = self.max_displaced_workers
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Infeasible:
+    """The answer when the moves budget is below what every plan must displace (residents of
+    units their firm can no longer keep move whatever happens)."""
+
+    budget: int
+    fewest: int  # the smallest budget that can be met
+    solve_seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "status": "infeasible",
+            "message": (
+                f"max_displaced_workers = {self.budget} cannot be met: every plan displaces at least "
+                f"{self.fewest} current residents (units their firm can no longer lease: under repair, "
+                f"other gender's, building not accepted, over its rent budget). "
+                f"The smallest budget that can be met is {self.fewest}."
+            ),
+            "min_displaced_workers": self.fewest,
+            "leases": [],
+            "solve_seconds": self.solve_seconds,
+        }

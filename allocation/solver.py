@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,14 +37,14 @@ from .model import (
 from .moves import improve_by_moves
 from .plan import (
     LEVELS,
-    PLAN_FORMAT,
+    Infeasible,
     Lease,
     LeaseLike,
-    firm_summaries,
+    Objective,
+    Plan,
+    firm_lines,
     lease_problems,
-    level_key,
-    recompute_objective,
-    sorted_leases,
+    objective_of,
 )
 from .residents import displaced_of_counts, fewest_moves, fit_budget, keep_residents
 from .rounding import greedy_fill, rounded_start
@@ -193,40 +193,16 @@ def realize(instance: Instance, prep: Prep, counts: dict[Key, int]) -> list[Leas
 
 
 def make_plan(instance: Instance, leases: Iterable[LeaseLike], status: str, bound: dict[str, int],
-              started: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The plan as ALLOCATION.md shows it, leases as JSON objects (the edge where :class:`Lease`
-    becomes JSON); ``solve_seconds`` counts from ``started`` to the end of the explanation (on
-    20,000 units explaining takes about 4 s)."""
-    leases = sorted_leases(leases)
-    plan: dict[str, Any] = {
-        "format": PLAN_FORMAT,
-        "status": status,
-        "leases": leases,
-        "firms": firm_summaries(instance, leases),
-        "objective": recompute_objective(instance, leases),
-        "bound": dict(bound),
-        "solve_seconds": 0.0,
-    }
-    plan["explanation"] = explain(instance, leases, plan)
-    if extra:
-        plan.update(extra)
-    plan["solve_seconds"] = round(time.monotonic() - started, 3)
+              started: float, solver: dict[str, Any] | None = None, budget: int | None = None) -> Plan:
+    """The plan of ``leases``, every figure recomputed from them; ``solve_seconds`` counts from
+    ``started`` to the end of the explanation (on 20,000 units explaining takes about 4 s)."""
+    typed = sorted(map(Lease.of, leases), key=lambda x: x.unit)
+    plan = Plan(status=status, leases=typed, firms=firm_lines(instance, typed),
+                objective=objective_of(instance, typed), bound=dict(bound),
+                explanation=explain(instance, typed), solve_seconds=0.0, solver=solver,
+                max_displaced_workers=budget)
+    plan.solve_seconds = round(time.monotonic() - started, 3)
     return plan
-
-
-def infeasible_plan(budget: int, fewest: int, seconds: float) -> dict[str, Any]:
-    """The answer when the moves budget is below what any plan must displace."""
-    return {
-        "format": PLAN_FORMAT,
-        "status": "infeasible",
-        "message": (f"max_displaced_workers = {budget} cannot be met: every plan displaces at least "
-                    f"{fewest} current residents (units their firm can no longer lease: under repair, "
-                    f"other gender's, building not accepted, over its rent budget). "
-                    f"The smallest budget that can be met is {fewest}."),
-        "min_displaced_workers": fewest,
-        "leases": [],
-        "solve_seconds": round(seconds, 3),
-    }
 
 
 def counts_of_leases(prep: Prep, leases: Iterable[LeaseLike]) -> dict[Key, int]:
@@ -247,26 +223,35 @@ class _Candidate:
 
     leases: list[Lease] = field(default_factory=list)
     source: str = ""
-    objective: dict[str, Any] = field(default_factory=dict)
-    key: tuple[int, ...] | None = None
+    objective: Objective | None = None
 
     def take(self, instance: Instance, source: str, leases: list[Lease], budget: int | None) -> bool:
         """Adopt ``leases`` if they are valid, within the moves ``budget`` and at least as good."""
         if lease_problems(instance, leases):
             return False
-        obj = recompute_objective(instance, leases)
-        if budget is not None and obj["displaced_workers"] > budget:
+        obj = objective_of(instance, leases)
+        if budget is not None and obj.displaced_workers > budget:
             return False
-        if self.key is not None and level_key(obj) > self.key:
+        if self.objective is not None and obj.key > self.objective.key:
             return False
-        self.leases, self.source, self.objective, self.key = leases, source, obj, level_key(obj)
+        self.leases, self.source, self.objective = leases, source, obj
         return True
 
 
 def solve(instance: Instance, time_limit_s: float | None = None, *, started: float | None = None,
           mode: str = "auto", progress: Progress | None = None, stop: Stop | None = None,
           max_displaced: int | None | str = FROM_INSTANCE,
-          starts: list[list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+          starts: Sequence[Sequence[LeaseLike]] | None = None) -> dict[str, Any]:
+    """:func:`solve_plan` as JSON: the plan (``park-allocation-plan/1``), or the ``infeasible``
+    answer naming the smallest budget that can be met."""
+    return solve_plan(instance, time_limit_s, started=started, mode=mode, progress=progress, stop=stop,
+                      max_displaced=max_displaced, starts=starts).as_json()
+
+
+def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started: float | None = None,
+               mode: str = "auto", progress: Progress | None = None, stop: Stop | None = None,
+               max_displaced: int | None | str = FROM_INSTANCE,
+               starts: Sequence[Sequence[LeaseLike]] | None = None) -> Plan | Infeasible:
     """Best plan found within ``time_limit_s`` (default: the instance's, else 60 s).
 
     ``started`` is a ``time.monotonic()`` stamp of when the caller's clock started (the CLI
@@ -288,7 +273,7 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
     if budget is not None and budget < fewest:
         control.improved(bound={"displaced_workers": fewest})
         control.flush()
-        return infeasible_plan(budget, fewest, time.monotonic() - t0)
+        return Infeasible(budget, fewest, round(time.monotonic() - t0, 3))
     compact = mode == "compact" or (mode == "auto" and full_model_columns(prep) > FULL_MODEL_MAX_COLUMNS)
 
     # candidate plans: the lexicographically best valid one within the budget is returned
@@ -296,7 +281,8 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
 
     def consider(source: str, leases: list[Lease]) -> bool:
         if best.take(instance, source, leases, budget):
-            control.improved({k: best.objective[k] for k in LEVELS})
+            assert best.objective is not None
+            control.improved(dict(zip(LEVELS, best.objective.key, strict=True)))
             return True
         return False
 
@@ -396,27 +382,26 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
             if moved != counts:
                 consider("mip+moves", realize(instance, prep, moved))
     leases, obj = best.leases, best.objective
+    assert obj is not None  # greedy's plan is always valid: there is always a candidate
     proven = {r.name: (r.proven, r.value) for r in results}
     status = "feasible"
     if (best.source == "mip" and not compact and len(results) == len(LEVELS)
             and not control.stop_requested()
-            and all(proven[n][0] and proven[n][1] == obj[n] for n in LEVELS)):
+            and all(proven[n][0] and proven[n][1] == value for n, value in zip(LEVELS, obj.key, strict=True))):
         status = "optimal"
 
     bound = _bounds(instance, prep, obj, results, lp_bound_value, fewest, budget, control, limit, t0,
-                    lp_moves_at.get(obj["shortfall_penalty"]))
+                    lp_moves_at.get(obj.shortfall_penalty))
     control.improved(bound=bound)
     control.flush()
     levels = [{"level": r.name, "value": r.value, "proven": r.proven, "seconds": round(r.seconds, 3)}
               for r in results]
-    extra: dict[str, Any] = {"solver": {"model": "compact" if compact else "full", "source": best.source,
-                                        "levels": levels, "stopped": control.stop_requested()}}
-    if budget is not None:
-        extra["max_displaced_workers"] = budget
-    return make_plan(instance, leases, status, bound, t0, extra)
+    solver = {"model": "compact" if compact else "full", "source": best.source, "levels": levels,
+              "stopped": control.stop_requested()}
+    return make_plan(instance, leases, status, bound, t0, solver, budget)
 
 
-def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[LevelResult],
+def _bounds(instance: Instance, prep: Prep, obj: Objective, results: list[LevelResult],
             lp_value: float, fewest: int, budget: int | None, control: Control, limit: float,
             t0: float, lp_moves: float | None = None) -> dict[str, int]:
     """Proven lower bounds on the plan's first two levels, rounded up (levels are integers),
@@ -432,7 +417,7 @@ def _bounds(instance: Instance, prep: Prep, obj: dict[str, Any], results: list[L
     def up(x: float) -> int:
         return max(0, math.ceil(x - 1e-6 * max(1.0, abs(x)))) if math.isfinite(x) else 0
 
-    penalty, moves = obj["shortfall_penalty"], obj["displaced_workers"]
+    penalty, moves = obj.shortfall_penalty, obj.displaced_workers
     pb = max(lp_value, results[0].bound if results else -math.inf)
     out = {"shortfall_penalty": min(up(pb), penalty)}
     db = float(fewest)

@@ -6,11 +6,10 @@ function runs unchanged on a SAQ worker."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from allocation import parse_instance, solve, tradeoff
-from allocation.solver import make_plan
+from allocation import parse_instance, solve
+from allocation.tradeoff import tradeoff_curve
 
 
 def allocate(params: dict[str, Any], progress: Any, stop: Any) -> dict[str, Any]:
@@ -18,7 +17,5 @@ def allocate(params: dict[str, Any], progress: Any, stop: Any) -> dict[str, Any]
     points = params.get("tradeoff_points")
     if not points:
         return solve(instance, params.get("time_limit_s"), progress=progress, stop=stop)
-    curve = tradeoff(instance, params.get("time_limit_s"), points, progress=progress, stop=stop, with_plans=True)
-    for point in curve["points"]:
-        point["plan"] = make_plan(instance, point.pop("leases"), point["status"], point["bound"], time.monotonic())
-    return curve
+    curve = tradeoff_curve(instance, params.get("time_limit_s"), points, progress=progress, stop=stop)
+    return curve.as_json("full")

@@ -119,6 +119,14 @@ def chosen_plan(run: Row, result: dict[str, Any] | None) -> dict[str, Any] | Non
     return plan
 
 
+def _rent_fen(line: dict[str, Any]) -> int:
+    """A plan's firm line's monthly rent in fen: the solver's own integer where the plan has
+    it; plans stored before it carried one have CNY, to two decimals."""
+    if "monthly_rent_fen" in line:
+        return int(line["monthly_rent_fen"])
+    return round(float(line.get("monthly_rent", 0)) * 100)
+
+
 def curve_of(result: dict[str, Any] | None) -> list[CurvePoint] | None:
     if not result or result.get("format") != "park-allocation-tradeoff/1":
         return None
@@ -183,7 +191,7 @@ def firm_lines(
                 granted_female=got.get("female_beds", 0),
                 short_male=got.get("male_short", firm["male"]),
                 short_female=got.get("female_short", firm["female"]),
-                monthly_rent_fen=round(got.get("monthly_rent", 0) * 100),
+                monthly_rent_fen=_rent_fen(got),
                 units_kept=kept[code],
                 units_released=released[code],
                 units_new=new[code],

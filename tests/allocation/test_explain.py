@@ -32,7 +32,7 @@ def test_scarcity_names_the_cheapest_move() -> None:
 
 def test_not_optimal_when_a_free_unit_fits() -> None:
     inst = parse_instance(instance([unit("U1")], [firm("A", male=4)]))
-    (e,) = explain(inst, [], {"status": "feasible"})
+    (e,) = explain(inst, [])
     assert e["reason"] == "not_optimal"
 
 
