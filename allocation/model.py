@@ -480,19 +480,30 @@ def _firm_buildings(b: _Builder, model: Model) -> None:
     """"The number of distinct (firm, building) pairs."
 
     A 0/1 ``uses`` per (detailed firm, building), forced up by any unit there (one row per
-    count: a tighter LP than one row per pair). Aggregated firms' buildings are chosen after
-    the solve (``pack_pool``)."""
-    per_pair: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for (ti, fid, _), v in model.x.items():
-        per_pair[fid, b.prep.types[ti].building].append(v)
+    count: a tighter LP than one row per pair), with the count's coefficient as small as the
+    rules allow (:func:`_units_cap`). Aggregated firms' buildings are chosen after the solve (``pack_pool``)."""
+    per_pair: dict[tuple[str, str], list[tuple[Key, Any]]] = defaultdict(list)
+    for key, v in model.x.items():
+        per_pair[key[1], b.prep.types[key[0]].building].append((key, v))
     terms: list[Term] = []
-    for (fid, building), vs in per_pair.items():
+    for (fid, building), kvs in per_pair.items():
         w = b.count(1, f"uses[{fid}/{building}]")
-        for v in vs:
-            b.row([(v, 1), (w, -v.ub())], ub=0, name=f"uses_if_leased[{fid}/{building}]")
+        for key, v in kvs:
+            b.row([(v, 1), (w, -_units_cap(b, key, v))], ub=0, name=f"uses_if_leased[{fid}/{building}]")
         terms.append((w, 1))
-        model.pairs.append((w, vs))
+        model.pairs.append((w, [v for _, v in kvs]))
     model.levels["firm_buildings"] = (terms, 0.0)
+
+
+def _units_cap(b: _Builder, key: Key, v: Any) -> float:
+    """The most units of type ``key[0]`` firm ``key[1]`` can lease: the units of the type, and
+    no more than its rent budget pays for. The smaller the big-M of ``uses_if_leased``, the
+    tighter its LP (a budgeted firm's few units no longer count as a sliver of a building)."""
+    firm, t = b.instance.firm_by_id[key[1]], b.prep.types[key[0]]
+    cap = float(v.ub())
+    if firm.budget_fen is not None and t.rent_fen > 0:
+        cap = min(cap, float(firm.budget_fen // t.rent_fen))
+    return max(cap, 1.0)
 
 
 def _empty_beds(b: _Builder, model: Model) -> None:
@@ -593,6 +604,15 @@ def _scip_params() -> Any:
     return params
 
 
+# Each level's share of the time left when it starts (the last level takes the rest); a level
+# proven early leaves its time to the next. Small parks (full model, SCIP on every level):
+# level 4 (empty beds) is proven in 0.01-0.8 s on the S benchmark once level 3 is, while level
+# 3 (firm-building pairs) needs 1.3-3.6 s, so it gets 80% (with 50%, S-0.8 at 10% and S-1.0
+# at 25% stopped level 3 unproven after ~1.8 s). Larger parks: level 2's LNS (``second``).
+SMALL_SHARES = {0: 0.65, 1: 0.8, 2: 0.8}
+LARGER_SHARES = {0: 0.42, 1: 0.92, 2: 0.5}
+
+
 def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS,
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
@@ -620,7 +640,7 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     solver = model.solver
     params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.8, 2: 0.5} if second is None else {0: 0.42, 1: 0.92, 2: 0.5}
+    shares = dict(SMALL_SHARES if second is None else LARGER_SHARES)
     if first_share is not None:
         shares[0] = first_share
     values: list[float] | None = hint
