@@ -1,12 +1,15 @@
 """The model's rows against brute force on tiny parks: every valid plan (every assignment of
 units enumerated) must be a solution of the full model, with its level values exact (the
-moves at most the plan's: the model gives holders their own units of a type first). A row
+moves at most the plan's: the model gives holders their own units of a type first). The
+firm-alone rows (``add_firm_cuts``) are in the model too: a V_f above some plan's firm f
+would cut that plan off. A row
 tightened beyond what the rules imply (e.g. the rent-budget cap on ``uses_if_leased``) would
 cut a valid plan off and fail here."""
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 from conftest import firm, instance, unit
@@ -14,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from test_properties import instances
 
 from allocation import lease_problems, parse_instance, recompute_objective
-from allocation.model import build_model, level_value, prepare, values_from_counts
+from allocation.model import add_firm_cuts, build_model, level_value, prepare, values_from_counts
 from allocation.solver import counts_of_leases
 from allocation.submip import snapshot
 
@@ -32,7 +35,8 @@ def valid_plans(inst: Any) -> list[list[dict[str, Any]]]:
 def check_every_valid_plan(data: dict[str, Any]) -> None:
     inst = parse_instance(data)
     prep = prepare(inst)
-    model = build_model(inst, prep, compact=False)
+    model = build_model(inst, prep, compact=False, max_displaced=10**6)
+    add_firm_cuts(inst, prep, model, math.inf)
     matrix = snapshot(model.solver)
     zero = [0.0] * len(model.all_vars)
     for leases in valid_plans(inst):
