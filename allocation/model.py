@@ -481,7 +481,8 @@ def _firm_buildings(b: _Builder, model: Model) -> None:
 
     A 0/1 ``uses`` per (detailed firm, building), forced up by any unit there (one row per
     count: a tighter LP than one row per pair), with the count's coefficient as small as the
-    rules allow (:func:`_units_cap`). Aggregated firms' buildings are chosen after the solve (``pack_pool``)."""
+    rules allow (:func:`_units_cap`). Aggregated firms' buildings are chosen after the solve
+    (``pack_pool``)."""
     per_pair: dict[tuple[str, str], list[tuple[Key, Any]]] = defaultdict(list)
     for key, v in model.x.items():
         per_pair[key[1], b.prep.types[key[0]].building].append((key, v))
@@ -768,7 +769,7 @@ FIRM_CUT_SECONDS = 0.5  # cap on one firm-alone solve; its dual bound is used if
 
 
 def add_firm_cuts(instance: Instance, prep: Prep, model: Model, deadline: float,
-                  prices: Iterable[float] = FIRM_CUT_PRICES) -> int:
+                  prices: Iterable[float] = FIRM_CUT_PRICES, done: Callable[[], bool] | None = None) -> int:
     """Valid rows for rent-budgeted firms: penalty_f + price x moves_f >= V_f(price), V_f being
     the least value of that sum for the firm *alone* (whole units of the types it may lease,
     its rent budget, its own residents; no other firm competing), solved exactly by SCIP.
@@ -778,9 +779,11 @@ def add_firm_cuts(instance: Instance, prep: Prep, model: Model, deadline: float,
     whole units nor that keeping residents in dear units leaves fewer beds within the rent
     budget (M-0.8 at 10%: LP 31, SCIP's bound after 30 s 65, plan 69; all short firms there
     are short by their rent budgets). Every plan's firm f is a plan of the firm alone, so each
-    row holds for every plan. Returns the number of rows added (stops at ``deadline``)."""
+    row holds for every plan. Returns the number of rows added (stops at ``deadline``, or
+    when ``done()`` says so: a stop request)."""
     if "displaced_workers" not in model.levels:
         return 0
+    prices = tuple(prices)
     cost = {v.index(): c for v, c in model.levels["shortfall_penalty"][0]}
     groups_of: dict[str, list[tuple[Group, Any]]] = defaultdict(list)
     for g, k in zip(prep.groups, model.keep, strict=True):
@@ -790,7 +793,7 @@ def add_firm_cuts(instance: Instance, prep: Prep, model: Model, deadline: float,
     added = 0
     for price in prices:  # price-major: if time runs out, every firm has its most useful rows
         for f in list(firms):
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or (done is not None and done()):
                 return added
             value = _firm_alone(instance, prep, f.id, price, min(FIRM_CUT_SECONDS, deadline - time.monotonic()))
             if value <= 1e-6:

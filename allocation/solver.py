@@ -75,8 +75,10 @@ FIRST_SCIP = 0.7
 # 10 s; 71 at the end instead of 69): so only once the LNS holds a good plan. 75% rather
 # than 60% for the LNS (in-process runs at 29.4 s): M-1.0/25% 118 and 118 (bound 117) vs 118
 # and 120 (bound 117-118); M-0.8/10% 69 with bound 68 vs 69 with bound 69 (offline SCIP
-# proves 69 anyway). Within the noise: the benchmark gave M-1.0/25% 120 (bound 118) with both. Not on parks above CUTS_MAX_UNITS: there the LNS is still improving when
-# level 1's time ends (XL at 25%), so it keeps all of it.
+# proves 69 anyway). Within the noise: the benchmark gave M-1.0/25% 120 (bound 118) with
+# both. Cuts before the LNS hurt it (M-1.0/25%: 123 and 124). Not on parks above
+# CUTS_MAX_UNITS: there the LNS is still improving when level 1's time ends (XL at 25%), so it
+# keeps all of it.
 LNS_BEFORE_CUTS = 0.75
 FIRM_CUTS_SHARE = 0.3
 CUTS_MAX_UNITS = 2_000
@@ -401,9 +403,10 @@ def solve(instance: Instance, time_limit_s: float | None = None, *, started: flo
         cuts = budget is not None and len(instance.units) <= CUTS_MAX_UNITS
         lns_end = time.monotonic() + LNS_BEFORE_CUTS * (end - time.monotonic()) if cuts else end
         vals = lower_penalty(model, prep, vals, lns_end, control, floor)[0]
-        if not cuts or level_value(model, "shortfall_penalty", vals) <= floor:
+        if not cuts or level_value(model, "shortfall_penalty", vals) <= floor or control.done():
             return vals, -math.inf
-        add_firm_cuts(instance, prep, model, time.monotonic() + FIRM_CUTS_SHARE * (end - time.monotonic()))
+        add_firm_cuts(instance, prep, model, time.monotonic() + FIRM_CUTS_SHARE * (end - time.monotonic()),
+                      done=control.done)
         return resolve_level(model, control, vals, end)
 
     values, results = solve_levels(model, control, hint=hint, improve=improve,
