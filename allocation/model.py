@@ -334,7 +334,7 @@ def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = Fal
     if levels >= 2 or max_displaced is not None:
         _displaced_workers(b, model, max_displaced)
     if levels >= 3:
-        _firm_buildings(b, model)
+        _firm_buildings(b, model, cap_by_budget=not compact)
     if levels >= 4:
         _empty_beds(b, model)
     model.all_vars = b.solver.variables()
@@ -476,23 +476,39 @@ def _displaced_workers(b: _Builder, model: Model, max_displaced: int | None) -> 
     model.max_displaced = max_displaced
 
 
-def _firm_buildings(b: _Builder, model: Model) -> None:
+def _firm_buildings(b: _Builder, model: Model, cap_by_budget: bool = True) -> None:
     """"The number of distinct (firm, building) pairs."
 
     A 0/1 ``uses`` per (detailed firm, building), forced up by any unit there (one row per
-    count: a tighter LP than one row per pair). Aggregated firms' buildings are chosen after
-    the solve (``pack_pool``)."""
-    per_pair: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for (ti, fid, _), v in model.x.items():
-        per_pair[fid, b.prep.types[ti].building].append(v)
+    count: a tighter LP than one row per pair). With ``cap_by_budget`` (the full model of small
+    parks, where SCIP proves level 3), the count's coefficient is as small as the rent budget
+    allows (:func:`_units_cap`); not in the compact model: there the rows are in the model
+    during level 1 too, and XL's level 1 came out 10,185 and 10,198 with them against 10,173
+    without (one run each way; level 3 is not proven there anyway). Aggregated firms'
+    buildings are chosen after the solve (``pack_pool``)."""
+    per_pair: dict[tuple[str, str], list[tuple[Key, Any]]] = defaultdict(list)
+    for key, v in model.x.items():
+        per_pair[key[1], b.prep.types[key[0]].building].append((key, v))
     terms: list[Term] = []
-    for (fid, building), vs in per_pair.items():
+    for (fid, building), kvs in per_pair.items():
         w = b.count(1, f"uses[{fid}/{building}]")
-        for v in vs:
-            b.row([(v, 1), (w, -v.ub())], ub=0, name=f"uses_if_leased[{fid}/{building}]")
+        for key, v in kvs:
+            cap = _units_cap(b, key, v) if cap_by_budget else float(v.ub())
+            b.row([(v, 1), (w, -cap)], ub=0, name=f"uses_if_leased[{fid}/{building}]")
         terms.append((w, 1))
-        model.pairs.append((w, vs))
+        model.pairs.append((w, [v for _, v in kvs]))
     model.levels["firm_buildings"] = (terms, 0.0)
+
+
+def _units_cap(b: _Builder, key: Key, v: Any) -> float:
+    """The most units of type ``key[0]`` firm ``key[1]`` can lease: the units of the type, and
+    no more than its rent budget pays for. The smaller the big-M of ``uses_if_leased``, the
+    tighter its LP (a budgeted firm's few units no longer count as a sliver of a building)."""
+    firm, t = b.instance.firm_by_id[key[1]], b.prep.types[key[0]]
+    cap = float(v.ub())
+    if firm.budget_fen is not None and t.rent_fen > 0:
+        cap = min(cap, float(firm.budget_fen // t.rent_fen))
+    return max(cap, 1.0)
 
 
 def _empty_beds(b: _Builder, model: Model) -> None:
@@ -593,12 +609,21 @@ def _scip_params() -> Any:
     return params
 
 
+# Each level's share of the time left when it starts (the last level takes the rest); a level
+# proven early leaves its time to the next. Small parks (full model, SCIP on every level):
+# level 4 (empty beds) is proven in 0.01-0.8 s on the S benchmark once level 3 is, while level
+# 3 (firm-building pairs) needs 1.3-3.6 s, so it gets 80% (with 50%, S-0.8 at 10% and S-1.0
+# at 25% stopped level 3 unproven after ~1.8 s). Larger parks: level 2's LNS (``second``).
+SMALL_SHARES = {0: 0.65, 1: 0.8, 2: 0.8}
+LARGER_SHARES = {0: 0.42, 1: 0.92, 2: 0.5}
+
+
 def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS,
                  hint: list[float] | None = None,
                  improve: Callable[[list[float]], list[float]] | None = None,
                  second: Callable[[int, list[float], float, bool], tuple[list[float], int]] | None = None,
                  first_share: float | None = None,
-                 search_first: Callable[[list[float], float, int], list[float]] | None = None,
+                 search_first: Callable[[list[float], float, int], tuple[list[float], float]] | None = None,
                  first_scip: float = 1.0) -> tuple[list[float] | None, list[LevelResult]]:
     """Solve the levels in order, each with the previous ones held at their values.
 
@@ -606,8 +631,8 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     2 starts from it (later levels are then held to the improved value). ``first_share``
     overrides level 1's share of the time. ``search_first(values, until, bound)`` (larger parks)
     improves SCIP's level-1 solution by LNS when SCIP has not proven it (down to the proven
-    ``bound`` at best); SCIP then gets the fraction ``first_scip`` of level 1's time and the
-    search the rest.
+    ``bound`` at best) and returns it with any proven bound of its own (-inf if none); SCIP
+    then gets the fraction ``first_scip`` of level 1's time and the search the rest.
 
     ``second(v, values, until, v_proven)`` (larger parks) replaces SCIP's own level-2 solve,
     where SCIP finds almost nothing inside the thin set "penalty <= v" (see
@@ -620,7 +645,7 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
     solver = model.solver
     params = _scip_params()
     # level 1 decides the targets; with polish (large parks) level 2 gets most of the rest
-    shares = {0: 0.65, 1: 0.8, 2: 0.5} if second is None else {0: 0.42, 1: 0.92, 2: 0.5}
+    shares = dict(SMALL_SHARES if second is None else LARGER_SHARES)
     if first_share is not None:
         shares[0] = first_share
     values: list[float] | None = hint
@@ -673,7 +698,8 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
                 assert search_first is not None
                 report(values, 0)
                 floor = max(0, math.ceil(bound - 1e-6)) if math.isfinite(bound) else 0
-                values = search_first(values, level_end, floor)
+                values, more = search_first(values, level_end, floor)
+                bound = max(bound, more)
         ivalue = level_value(model, name, values)
         proven = bound > ivalue - 1 + 1e-6
         results.append(LevelResult(name, ivalue, bound, proven, time.monotonic() - now))
@@ -681,6 +707,29 @@ def solve_levels(model: Model, control: Control, names: tuple[str, ...] = LEVELS
         if i != 0 and i < len(names) - 1:
             hold_level(model, name, ivalue)
     return values, results
+
+
+def resolve_level(model: Model, control: Control, values: list[float], until: float) -> tuple[list[float], float]:
+    """SCIP again on the objective as it stands (a level whose rows have changed, e.g. cuts were
+    added), from ``values``, until ``until``. Returns the better of its solution and ``values``
+    on that objective, and its proven bound (-inf if none)."""
+    solver = model.solver
+    left = min(until, control.deadline) - time.monotonic()
+    if left < 0.3 or control.done():
+        return values, -math.inf
+    solver.SetSolverSpecificParametersAsString(SCIP_HEURISTICS)
+    solver.SetHint(model.all_vars, values)
+    solver.SetTimeLimit(max(100, int(left * 1000)))
+    with control.watching(solver):
+        status = solver.Solve(_scip_params())
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        return values, -math.inf
+    bound = solver.Objective().BestBound()
+    found = [v.solution_value() for v in model.all_vars]
+    objective = solver.Objective()
+    terms = [(v, objective.GetCoefficient(v)) for v in model.all_vars]
+    better = expr_value(terms, 0.0, dict(enumerate(found))) < expr_value(terms, 0.0, dict(enumerate(values))) - 0.5
+    return (found if better else values), (bound if math.isfinite(bound) else -math.inf)
 
 
 def lp_bound(instance: Instance, prep: Prep | None = None, compact: bool = True,
@@ -712,3 +761,116 @@ def lp_moves_bound(instance: Instance, penalty: int, prep: Prep | None = None,
     with control.watching(model.solver) if control is not None else nullcontext():
         status = model.solver.Solve()
     return float(model.solver.Objective().Value()) if status == pywraplp.Solver.OPTIMAL else -math.inf
+
+
+# Moves prices at which each rent-budgeted firm's trade-off between its own penalty and its own
+# moves is cut into the model (:func:`add_firm_cuts`): a move weighs 0 (the budget knapsack
+# alone) up to 1 penalty point (the LP's price of a move under the 10% budget of M-0.8 was
+# 0.34). LP of M-0.8 at 10% with (0, 1/4, 1): 67.0 (1.6 s of firm-alone solves); with 13
+# prices from 0 to 4: 67.25 (7.5 s). M-1.0 at 25%: 86.3 with 3 prices, 89.4 with 6.
+FIRM_CUT_PRICES = (1.0, 0.25, 0.0, 0.5)  # in the order they are tried
+FIRM_CUT_SECONDS = 0.5  # cap on one firm-alone solve; its dual bound is used if it stops
+
+
+def add_firm_cuts(instance: Instance, prep: Prep, model: Model, deadline: float,
+                  prices: Iterable[float] = FIRM_CUT_PRICES, done: Callable[[], bool] | None = None) -> int:
+    """Valid rows for rent-budgeted firms: penalty_f + price x moves_f >= V_f(price), V_f being
+    the least value of that sum for the firm *alone* (whole units of the types it may lease,
+    its rent budget, its own residents; no other firm competing), solved exactly by SCIP.
+
+    Why: the LP relaxation lets a budgeted firm buy beds by the fraction of a unit and keep a
+    fraction of a resident unit, so under a moves budget it sees neither that the budget buys
+    whole units nor that keeping residents in dear units leaves fewer beds within the rent
+    budget (M-0.8 at 10%: LP 31, SCIP's bound after 30 s 65, plan 69; all short firms there
+    are short by their rent budgets). Every plan's firm f is a plan of the firm alone, so each
+    row holds for every plan. Returns the number of rows added (stops at ``deadline``, or
+    when ``done()`` says so: a stop request)."""
+    if "displaced_workers" not in model.levels:
+        return 0
+    prices = tuple(prices)
+    cost = {v.index(): c for v, c in model.levels["shortfall_penalty"][0]}
+    groups_of: dict[str, list[tuple[Group, Any]]] = defaultdict(list)
+    for g, k in zip(prep.groups, model.keep, strict=True):
+        groups_of[g.firm].append((g, k))
+    firms = [f for f in instance.firms
+             if f.budget_fen is not None and any(model.slacks.get((f.id, s)) for s in GENDERS)]
+    added = 0
+    for price in prices:  # price-major: if time runs out, every firm has its most useful rows
+        for f in list(firms):
+            if time.monotonic() >= deadline or (done is not None and done()):
+                return added
+            value = _firm_alone(instance, prep, f.id, price, min(FIRM_CUT_SECONDS, deadline - time.monotonic()))
+            if value <= 1e-6:
+                if price == max(prices):  # V_f rises with the price: zero here, zero everywhere
+                    firms.remove(f)
+                continue
+            slacks = [sv for s in GENDERS for sv in model.slacks.get((f.id, s), [])]
+            terms = [(sv, cost[sv.index()]) for sv in slacks]
+            const = 0.0
+            for g, k in groups_of[f.id]:
+                terms.append((k, -price * g.occupied))
+                const += price * g.occupied * len(g.units)
+            row = model.solver.Constraint(value - const, model.solver.infinity(), f"firm_alone[{f.id}/{price:g}]")
+            for v, c in terms:
+                row.SetCoefficient(v, row.GetCoefficient(v) + c)
+            added += 1
+    return added
+
+
+def _firm_alone(instance: Instance, prep: Prep, fid: str, price: float, seconds: float) -> float:
+    """A lower bound (exact when SCIP finishes) on min penalty + ``price`` x moves of firm
+    ``fid`` alone, counting only what the full model's variables count: the banded slacks of
+    its genders with options, and its keepable residents' moves."""
+    firm = instance.firm_by_id[fid]
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    inf = solver.infinity()
+    types = prep.types
+    x: dict[tuple[int, str], Any] = {}
+    for s in prep.genders[fid]:
+        for ti in prep.options[fid, s]:
+            x[ti, s] = solver.IntVar(0, len(types[ti].units), "")
+    by_type: dict[int, list[Any]] = defaultdict(list)
+    for (ti, _), v in x.items():
+        by_type[ti].append(v)
+    for ti, vs in by_type.items():
+        if len(vs) > 1:
+            _row(solver, [(v, 1) for v in vs], -inf, len(types[ti].units))
+    assert firm.budget_fen is not None
+    _row(solver, [(v, types[ti].rent_fen) for (ti, _), v in x.items()], -inf, firm.budget_fen)
+    objective = solver.Objective()
+    const = 0.0
+    kept: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for g in prep.groups:
+        if g.firm == fid and g.occupied > 0:
+            k = solver.IntVar(0, len(g.units), "")
+            kept[g.type_index, g.gender].append(k)
+            objective.SetCoefficient(k, -price * g.occupied)
+            const += price * g.occupied * len(g.units)
+    for key, ks in kept.items():
+        _row(solver, [(k, 1) for k in ks] + [(x[key], -1)], -inf, 0)
+    for s in prep.genders[fid]:
+        d = firm.demand[s]
+        if d == 0:
+            continue
+        start, terms = 0, [(v, types[ti].beds) for (ti, s2), v in x.items() if s2 == s]
+        for end, (_, weight) in zip(band_limits(d), BANDS, strict=True):
+            sv = solver.NumVar(0, end - start, "")
+            objective.SetCoefficient(sv, weight * firm.priority)
+            terms.append((sv, 1))
+            start = end
+        _row(solver, terms, d, inf)
+    objective.SetOffset(const)
+    objective.SetMinimization()
+    solver.SetTimeLimit(max(10, int(seconds * 1000)))
+    status = solver.Solve(_scip_params())
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        return 0.0
+    bound = solver.Objective().BestBound()
+    return max(0.0, bound) if math.isfinite(bound) else 0.0
+
+
+def _row(solver: Any, terms: list[Term], lb: float, ub: float) -> Any:
+    ct = solver.Constraint(lb, ub)
+    for v, c in terms:
+        ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+    return ct

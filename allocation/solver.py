@@ -26,11 +26,13 @@ from .model import (
     LevelResult,
     Model,
     Prep,
+    add_firm_cuts,
     build_model,
     full_model_columns,
     level_value,
     lp_moves_bound,
     prepare,
+    resolve_level,
     solve_levels,
     values_from_counts,
 )
@@ -65,6 +67,21 @@ BUDGETED_FIRST_SHARE = 0.93
 # (M-1.0 at 25%: SCIP 123 at 18 s and at 30 s; SCIP 5 s + LNS 19 s: 118). SCIP keeps enough
 # for its bound, which only it proves (XL at 25%: bound 13,632 after 120 s, 13,494 after 31 s).
 FIRST_SCIP = 0.7
+# Under a moves budget on larger parks, level 1 after SCIP: LNS for this share of what is left,
+# then the firm-alone cuts (model.add_firm_cuts; at most FIRM_CUTS_SHARE of what is left then)
+# and SCIP again from the LNS plan for the rest. The cuts lift the bound (M-0.8 at 10%: LP 31
+# -> 67; SCIP's own bound after 30 s was 65, M-1.0 at 25%: 115 -> 117 with the cuts from the
+# start) but, from the start, cost SCIP its first plans (M-0.8 at 10%: 82 instead of 70 after
+# 10 s; 71 at the end instead of 69): so only once the LNS holds a good plan. 75% rather
+# than 60% for the LNS (in-process runs at 29.4 s): M-1.0/25% 118 and 118 (bound 117) vs 118
+# and 120 (bound 117-118); M-0.8/10% 69 with bound 68 vs 69 with bound 69 (offline SCIP
+# proves 69 anyway). Within the noise: the benchmark gave M-1.0/25% 120 (bound 118) with
+# both. Cuts before the LNS hurt it (M-1.0/25%: 123 and 124). Not on parks above
+# CUTS_MAX_UNITS: there the LNS is still improving when level 1's time ends (XL at 25%), so it
+# keeps all of it.
+LNS_BEFORE_CUTS = 0.75
+FIRM_CUTS_SHARE = 0.3
+CUTS_MAX_UNITS = 2_000
 FIRST_SCIP_BUDGETED = 0.4
 
 
@@ -363,9 +380,20 @@ def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started
     # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
     # found by solving level 1 under moves budgets, then LNS
     larger = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
-    def first(vals: list[float], until: float, floor: int) -> list[float]:
+    def first(vals: list[float], until: float, floor: int) -> tuple[list[float], float]:
+        """Level 1 after SCIP: LNS on the penalty; under a moves budget, then SCIP again with the
+        firm-alone cuts (for its bound, from the LNS plan)."""
         lp_floor = max(0, math.ceil(lp_bound_value - 1e-6)) if math.isfinite(lp_bound_value) else 0
-        return lower_penalty(model, prep, vals, min(until, control.deadline), control, max(floor, lp_floor))[0]
+        floor = max(floor, lp_floor)
+        end = min(until, control.deadline)
+        cuts = budget is not None and len(instance.units) <= CUTS_MAX_UNITS
+        lns_end = time.monotonic() + LNS_BEFORE_CUTS * (end - time.monotonic()) if cuts else end
+        vals = lower_penalty(model, prep, vals, lns_end, control, floor)[0]
+        if not cuts or level_value(model, "shortfall_penalty", vals) <= floor or control.done():
+            return vals, -math.inf
+        add_firm_cuts(instance, prep, model, time.monotonic() + FIRM_CUTS_SHARE * (end - time.monotonic()),
+                      done=control.done)
+        return resolve_level(model, control, vals, end)
 
     values, results = solve_levels(model, control, hint=hint, improve=improve,
                                    second=second if larger else None,
