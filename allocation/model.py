@@ -828,7 +828,7 @@ def _firm_alone(instance: Instance, prep: Prep, fid: str, price: float, seconds:
     x: dict[tuple[int, str], Any] = {}
     for s in prep.genders[fid]:
         for ti in prep.options[fid, s]:
-            x[ti, s] = solver.IntVar(0, len(types[ti].units), "")
+            x[ti, s] = solver.IntVar(0, len(types[ti].units), f"units[{ti},{s}]")
     by_type: dict[int, list[Any]] = defaultdict(list)
     for (ti, _), v in x.items():
         by_type[ti].append(v)
@@ -842,7 +842,7 @@ def _firm_alone(instance: Instance, prep: Prep, fid: str, price: float, seconds:
     kept: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for g in prep.groups:
         if g.firm == fid and g.occupied > 0:
-            k = solver.IntVar(0, len(g.units), "")
+            k = solver.IntVar(0, len(g.units), f"kept[{g.type_index},{g.gender},{len(kept[g.type_index, g.gender])}]")
             kept[g.type_index, g.gender].append(k)
             objective.SetCoefficient(k, -price * g.occupied)
             const += price * g.occupied * len(g.units)
@@ -852,9 +852,10 @@ def _firm_alone(instance: Instance, prep: Prep, fid: str, price: float, seconds:
         d = firm.demand[s]
         if d == 0:
             continue
-        start, terms = 0, [(v, types[ti].beds) for (ti, s2), v in x.items() if s2 == s]
+        terms: list[Term] = [(v, types[ti].beds) for (ti, s2), v in x.items() if s2 == s]
+        start = 0
         for end, (_, weight) in zip(band_limits(d), BANDS, strict=True):
-            sv = solver.NumVar(0, end - start, "")
+            sv = solver.NumVar(0, end - start, f"short[{s},{end}]")
             objective.SetCoefficient(sv, weight * firm.priority)
             terms.append((sv, 1))
             start = end
