@@ -216,11 +216,6 @@ def level_key(objective: Objective | Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(int(objective[k]) for k in LEVELS)
 
 
-def sorted_leases(leases: Iterable[LeaseLike]) -> list[dict[str, Any]]:
-    """The leases as a plan carries them: JSON objects, by unit."""
-    return [x.as_json() for x in sorted(map(Lease.of, leases), key=lambda x: x.unit)]
-
-
 @dataclass(slots=True)
 class Plan:
     """A plan of ``park-allocation-plan/1``, typed inside the solver; :meth:`as_json` is the edge
