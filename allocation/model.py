@@ -35,7 +35,7 @@ from typing import Any
 from ortools.linear_solver import pywraplp
 
 from .control import Control
-from .instance import GENDERS, Instance, firm_accepts, unit_accepts
+from .instance import GENDERS, Firm, Instance, firm_accepts, unit_accepts
 from .plan import BANDS, LEVELS, band_limits, short_penalty
 
 # Found on the benchmark: more frequent large-neighbourhood heuristics find better plans for
@@ -301,7 +301,6 @@ class _Builder:
         self.solver = pywraplp.Solver.CreateSolver(backend)
         if self.solver is None:  # pragma: no cover - ortools wheels ship SCIP and GLOP
             raise RuntimeError(f"OR-Tools backend {backend} is not available")
-        self.inf = self.solver.infinity()
         self.instance, self.prep, self.relax = instance, prep, relax
 
     def count(self, ub: float, name: str) -> Any:
@@ -314,10 +313,17 @@ class _Builder:
 
     def row(self, terms: list[Term], lb: float | None = None, ub: float | None = None, name: str = "") -> Any:
         """lb <= sum(coefficient x variable) <= ub."""
-        ct = self.solver.Constraint(-self.inf if lb is None else lb, self.inf if ub is None else ub, name)
-        for v, c in terms:
-            ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
-        return ct
+        return add_row(self.solver, terms, lb, ub, name)
+
+
+def add_row(solver: Any, terms: list[Term], lb: float | None = None, ub: float | None = None, name: str = "") -> Any:
+    """lb <= sum(coefficient x variable) <= ub in ``solver`` (a variable named twice adds up):
+    the builder's rows, and rows added to a built model (:func:`add_firm_cuts`)."""
+    inf = solver.infinity()
+    ct = solver.Constraint(-inf if lb is None else lb, inf if ub is None else ub, name)
+    for v, c in terms:
+        ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
+    return ct
 
 
 def build_model(instance: Instance, prep: Prep, compact: bool, relax: bool = False,
@@ -436,16 +442,25 @@ def _shortfall_penalty(b: _Builder, model: Model) -> None:
             if not granted:  # nothing it may lease: all of it short
                 const += f.priority * short_penalty(d, d)
                 continue
-            slacks, start = [], 0
-            for end, (pct, weight) in zip(band_limits(d), BANDS, strict=True):
-                sv = b.amount(end - start, f"short[{f.id}/{s}/up_to_{pct}%]")
-                slacks.append(sv)
-                penalty.append((sv, weight * f.priority))
-                start = end
+            bands = _short_bands(b, f, s)
+            penalty.extend(bands)
+            slacks = [sv for sv, _ in bands]
             b.row([(sv, 1) for sv in slacks] + granted, lb=d, name=f"beds_or_short[{f.id}/{s}]")
             model.bands.append((d, slacks, granted))
             model.slacks[f.id, s] = slacks
     model.levels["shortfall_penalty"] = (penalty, const)
+
+
+def _short_bands(b: _Builder, firm: Firm, gender: str) -> list[Term]:
+    """The beds short of one request, one slack per band (``BANDS``) bounded by the band's
+    width, each with its cost per bed (band weight x priority): shared by the model and the
+    firm-alone models of :func:`add_firm_cuts`."""
+    bands: list[Term] = []
+    start = 0
+    for end, (pct, weight) in zip(band_limits(firm.demand[gender]), BANDS, strict=True):
+        bands.append((b.amount(end - start, f"short[{firm.id}/{gender}/up_to_{pct}%]"), weight * firm.priority))
+        start = end
+    return bands
 
 
 def _displaced_workers(b: _Builder, model: Model, max_displaced: int | None) -> None:
@@ -810,9 +825,7 @@ def add_firm_cuts(instance: Instance, prep: Prep, model: Model, deadline: float,
             for g, k in groups_of[f.id]:
                 terms.append((k, -price * g.occupied))
                 const += price * g.occupied * len(g.units)
-            row = model.solver.Constraint(value - const, model.solver.infinity(), f"firm_alone[{f.id}/{price:g}]")
-            for v, c in terms:
-                row.SetCoefficient(v, row.GetCoefficient(v) + c)
+            add_row(model.solver, terms, lb=value - const, name=f"firm_alone[{f.id}/{price:g}]")
             added += 1
     return added
 
@@ -822,56 +835,46 @@ def _firm_alone(instance: Instance, prep: Prep, fid: str, price: float, seconds:
     ``fid`` alone, counting only what the full model's variables count: the banded slacks of
     its genders with options, and its keepable residents' moves."""
     firm = instance.firm_by_id[fid]
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    inf = solver.infinity()
+    assert firm.budget_fen is not None
+    b = _Builder(instance, prep, "SCIP", relax=False)
     types = prep.types
     x: dict[tuple[int, str], Any] = {}
     for s in prep.genders[fid]:
         for ti in prep.options[fid, s]:
-            x[ti, s] = solver.IntVar(0, len(types[ti].units), f"units[{ti},{s}]")
+            x[ti, s] = b.count(len(types[ti].units), f"units[{ti}/{fid}/{s}]")
     by_type: dict[int, list[Any]] = defaultdict(list)
     for (ti, _), v in x.items():
         by_type[ti].append(v)
     for ti, vs in by_type.items():
         if len(vs) > 1:
-            _row(solver, [(v, 1) for v in vs], -inf, len(types[ti].units))
-    assert firm.budget_fen is not None
-    _row(solver, [(v, types[ti].rent_fen) for (ti, _), v in x.items()], -inf, firm.budget_fen)
-    objective = solver.Objective()
+            b.row([(v, 1) for v in vs], ub=len(types[ti].units), name=f"one_firm_per_unit[{ti}]")
+    b.row([(v, types[ti].rent_fen) for (ti, _), v in x.items()], ub=firm.budget_fen, name=f"rent_budget[{fid}]")
+    objective = b.solver.Objective()
     const = 0.0
     kept: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for g in prep.groups:
         if g.firm == fid and g.occupied > 0:
-            k = solver.IntVar(0, len(g.units), f"kept[{g.type_index},{g.gender},{len(kept[g.type_index, g.gender])}]")
+            k = b.count(len(g.units), f"kept[{g.type_index}/{g.gender}/{len(kept[g.type_index, g.gender])}]")
             kept[g.type_index, g.gender].append(k)
             objective.SetCoefficient(k, -price * g.occupied)
             const += price * g.occupied * len(g.units)
     for key, ks in kept.items():
-        _row(solver, [(k, 1) for k in ks] + [(x[key], -1)], -inf, 0)
+        b.row([(k, 1) for k in ks] + [(x[key], -1)], ub=0, name=f"keep_within_leased[{key[0]}/{key[1]}]")
     for s in prep.genders[fid]:
         d = firm.demand[s]
         if d == 0:
             continue
-        terms: list[Term] = [(v, types[ti].beds) for (ti, s2), v in x.items() if s2 == s]
-        start = 0
-        for end, (_, weight) in zip(band_limits(d), BANDS, strict=True):
-            sv = solver.NumVar(0, end - start, f"short[{s},{end}]")
-            objective.SetCoefficient(sv, weight * firm.priority)
-            terms.append((sv, 1))
-            start = end
-        _row(solver, terms, d, inf)
+        bands = _short_bands(b, firm, s)
+        for sv, cost in bands:
+            objective.SetCoefficient(sv, cost)
+        granted: list[Term] = [(v, types[ti].beds) for (ti, s2), v in x.items() if s2 == s]
+        b.row(granted + [(sv, 1) for sv, _ in bands], lb=d, name=f"beds_or_short[{fid}/{s}]")
     objective.SetOffset(const)
     objective.SetMinimization()
-    solver.SetTimeLimit(max(10, int(seconds * 1000)))
-    status = solver.Solve(_scip_params())
+    b.solver.SetTimeLimit(max(10, int(seconds * 1000)))
+    status = b.solver.Solve(_scip_params())
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         return 0.0
-    bound = solver.Objective().BestBound()
+    bound = b.solver.Objective().BestBound()
     return max(0.0, bound) if math.isfinite(bound) else 0.0
 
-
-def _row(solver: Any, terms: list[Term], lb: float, ub: float) -> Any:
-    ct = solver.Constraint(lb, ub)
-    for v, c in terms:
-        ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
-    return ct
