@@ -164,7 +164,7 @@ class Model:
     The public interface used outside this module: the variable maps ``x``, ``y``, ``u``,
     ``z``, ``keep`` (to turn values into unit counts and back: :func:`values_from_counts`),
     ``levels`` (each objective as terms + constant: :func:`level_value`,
-    :func:`set_level_objective`, :func:`hold_level`) and :func:`set_moves_budget`.
+    :func:`set_level_objective`, :func:`hold_level`).
     """
 
     solver: Any
@@ -179,8 +179,6 @@ class Model:
     upper: dict[str, float] = field(default_factory=dict)  # a cap on each level's value
     z: dict[int, Any] = field(default_factory=dict)  # compact: pool units of each type
     granted: dict[tuple[str, str], list[Term]] = field(default_factory=dict)  # beds per firm, gender
-    budget_row: Any = None  # displaced_workers <= budget (the caller's, or budget_descent's)
-    max_displaced: int | None = None  # the caller's budget
     # how each auxiliary variable follows from the unit counts (for tighten)
     bands: list[tuple[int, list[Any], list[Term]]] = field(default_factory=list)
     empties: list[tuple[int, Any, list[Term]]] = field(default_factory=list)
@@ -188,16 +186,6 @@ class Model:
     keeps: list[tuple[Any, list[tuple[int, Any, int]]]] = field(default_factory=list)
     slacks: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # beds short per band, firm, gender
     tight: Any = None  # tighten's rules by index, built on first use
-
-
-def set_moves_budget(model: Model, budget: int | None) -> None:
-    """Displaced workers at most ``budget`` (None: the caller's budget, if any) from now on."""
-    const = model.levels["displaced_workers"][1]
-    if budget is None:
-        budget = model.max_displaced
-    elif model.max_displaced is not None:
-        budget = min(budget, model.max_displaced)
-    model.budget_row.SetLb(-model.solver.infinity() if budget is None else const - budget)
 
 
 def tighten(model: Model, values: list[float], only: Iterable[int] | None = None) -> list[float]:
@@ -468,8 +456,8 @@ def _displaced_workers(b: _Builder, model: Model, max_displaced: int | None) -> 
 
     ``keep`` per resident group counts the units its holder gets back, at most what the holder
     gets of that type. Residents of units their holder can no longer lease are a constant.
-    The moves budget ("the plan displaces at most this many current residents") is one row,
-    free when there is no budget (:func:`set_moves_budget` tightens it)."""
+    The moves budget ("the plan displaces at most this many current residents"), if any, is
+    one row."""
     terms: list[Term] = []
     const = float(b.prep.fixed_displaced)
     by_holder: dict[Key, list[tuple[int, Any, int]]] = defaultdict(list)
@@ -485,10 +473,8 @@ def _displaced_workers(b: _Builder, model: Model, max_displaced: int | None) -> 
         b.row([(k, 1) for _, k, _ in members] + [(holder, -1)], ub=0, name=f"kept_within_leased[{key}]")
         model.keeps.append((holder, sorted(members, key=lambda m: -m[0])))
     model.levels["displaced_workers"] = (terms, const)
-    # const - sum(occupied x keep) <= max_displaced
-    model.budget_row = b.row([(k, -c) for k, c in terms],
-                             lb=None if max_displaced is None else const - max_displaced, name="moves_budget")
-    model.max_displaced = max_displaced
+    if max_displaced is not None:  # const - sum(occupied x keep) <= max_displaced
+        b.row([(k, -c) for k, c in terms], lb=const - max_displaced, name="moves_budget")
 
 
 def _firm_buildings(b: _Builder, model: Model, cap_by_budget: bool = True) -> None:

@@ -344,27 +344,6 @@ def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started
         moved = keep_residents(instance, prep, moved)
         return values_from_counts(model, moved if within_budget(moved) else counts, vals)
 
-    def start_for(moves_budget: int, near: list[float] | None = None) -> list[float] | None:
-        """A start within the budget: the better (on level 1) of the LP relaxation under the
-        budget, rounded, and the plan ``near`` (e.g. level 2's best so far) repaired to fit it —
-        the repair gives residents back at a small cost in penalty, so it is often the closer."""
-        b = moves_budget if budget is None else min(budget, moves_budget)
-        cands: list[dict[Key, int]] = []
-        if near is not None:
-            counts, needs = counts_from_model(model, near)
-            repaired = within_budget_or_repaired(pack_pool(prep, counts, needs), b)
-            if repaired is not None:
-                cands.append(repaired)
-        rounded = rounded_start(instance, prep, max(0.3, 0.1 * control.left()), pack_pool, b, control)
-        if rounded is not None:
-            fitted = within_budget_or_repaired(rounded[0], b)
-            if fitted is not None:
-                cands.append(fitted)
-        if not cands:
-            return None
-        starts = [values_from_counts(model, c, [0.0] * len(model.all_vars)) for c in cands]
-        return min(starts, key=lambda v: level_value(model, "shortfall_penalty", v))
-
     lp_moves_at: dict[int, float] = {}  # LP bounds on the moves at a penalty, computed once
 
     def lp_moves(penalty: int) -> float:
@@ -374,8 +353,7 @@ def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started
         return lp_moves_at[penalty]
 
     def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
-        return second_level(model, prep, control, target, vals, fewest, until, start_for, proven, lp_moves,
-                            first_seconds=time.monotonic() - t0)
+        return second_level(model, prep, control, target, vals, fewest, until, proven, lp_moves)
 
     # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
     # found by solving level 1 under moves budgets, then LNS

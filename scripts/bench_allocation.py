@@ -284,7 +284,7 @@ def moves_floor(path: Path, penalty: int, budget: int, seconds: float) -> dict[s
             "shortfall_penalty": level_value(model, "shortfall_penalty", vals),
             "displaced_workers": level_value(model, "displaced_workers", vals),
         }
-    # as in allocation.lns.budget_descent: only a finished solve proves anything
+    # only a finished solve proves anything (a time-limited solve's bound once gave a wrong XL floor)
     proven = status == pywraplp.Solver.INFEASIBLE or (status == pywraplp.Solver.OPTIMAL and bound > penalty + 1e-6)
     reached = found is not None and found["shortfall_penalty"] <= penalty
     verdict = (

@@ -234,25 +234,6 @@ def test_stop_before_anything_still_gives_a_valid_plan_within_the_budget() -> No
     assert plan["status"] == "feasible" and plan["objective"]["displaced_workers"] <= 1
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(max_units=5, max_firms=2))
-def test_budget_descent_finds_plans_and_proves_floors_against_brute_force(data: dict[str, Any]) -> None:
-    """Level 2 by level-1 solves under budgets: the plan keeps the target penalty, its moves are
-    at least the true fewest, and the proven floor is at most the true fewest."""
-    from allocation.control import Control
-    from allocation.lns import budget_descent
-
-    inst, prep, model, values, target = level_one(data)
-    keys = all_plans(inst)
-    fewest = fewest_moves(inst, prep)[0]
-    best, floor = budget_descent(model, Control(time.monotonic(), time.monotonic() + 10), target, values, fewest,
-                                 time.monotonic() + 10)
-    truth = min(k[1] for k in keys if k[0] <= target)
-    assert level_value(model, "shortfall_penalty", best) <= target
-    assert floor <= truth <= level_value(model, "displaced_workers", best)
-    assert level_value(model, "displaced_workers", best) == truth  # tiny parks: solved to the end
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_units=8, max_firms=3), st.integers(0, 20))
 def test_fit_budget_gives_valid_counts_within_the_budget(data: dict[str, Any], budget: int) -> None:
@@ -274,38 +255,12 @@ def test_fit_budget_gives_valid_counts_within_the_budget(data: dict[str, Any], b
     assert recompute_objective(inst, leases)["displaced_workers"] == displaced_of_counts(prep, fitted) <= budget
 
 
-def test_target_budget_is_the_largest_whole_number_within_one_and_a_half_times_the_lp() -> None:
-    from allocation.lns import target_budget
-
-    assert target_budget(23.389) == 35  # 35.08
-    assert target_budget(100.0) == 150  # exactly 1.5x is within the target
-    assert target_budget(0.0) == 0
-
-
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(max_units=5, max_firms=2), st.integers(0, 12))
-def test_budget_descent_from_any_first_budget_proves_only_true_floors(data: dict[str, Any], first: int) -> None:
-    """The first budget tried (the 1.5x-LP probe on real parks) may be anything: whatever it
-    finds keeps the target penalty, and whatever it proves is at most the true fewest moves."""
-    from allocation.control import Control
-    from allocation.lns import budget_descent
-
-    inst, prep, model, values, target = level_one(data)
-    keys = all_plans(inst)
-    now = time.monotonic()
-    best, floor = budget_descent(model, Control(now, now + 10), target, values, fewest_moves(inst, prep)[0],
-                                 now + 10, first=first)
-    truth = min(k[1] for k in keys if k[0] <= target)
-    assert level_value(model, "shortfall_penalty", best) <= target
-    assert floor <= truth == level_value(model, "displaced_workers", best)
-
-
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_units=5, max_firms=2))
 def test_second_level_floor_is_a_true_lower_bound(data: dict[str, Any]) -> None:
-    """Level 2 on larger parks (weighted solve, LNS, the 1.5x-LP probe and descent): the plan
-    keeps the target penalty and the proven floor — LP bound and probe proofs included — never
-    exceeds the true fewest moves at that penalty (every assignment enumerated)."""
+    """Level 2 on larger parks (weighted solve, then LNS): the plan keeps the target penalty and
+    the proven floor (the LP bound on the moves) never exceeds the true fewest moves at that
+    penalty (every assignment enumerated)."""
     from allocation.control import Control
     from allocation.lns import second_level
     from allocation.model import lp_moves_bound
