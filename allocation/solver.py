@@ -84,10 +84,11 @@ FIRM_CUTS_SHARE = 0.3
 CUTS_MAX_UNITS = 2_000
 # SCIP's part of level 1 under a moves budget: 40%, for its bound (XL at 25%, above). Where
 # the firm-alone cuts follow, SCIP's bound comes from its re-solve with them, so the first
-# solve only has to give the LNS a good start, and the LNS more time: 30%. Measured with the
-# CLI at 30 s: M-1.0 at 25% 120 (3 of 3 runs) with 40%, 118-119 with 20%, 119 (3 of 3) with
-# 30%; M-0.8 at 10% 69 (2 of 2) with 40%, 70 (3 of 3, its start too poor) with 20%, 69 (2 of
-# 2) with 30%. M-1.0 seed 2 at 25%: 134 (the bound) with 30% and 40%.
+# solve only has to give the LNS a good start, and the LNS more time: 30%. Measured at 30 s
+# (in-process and CLI runs): M-1.0 at 25%, 120 in 3 of 3 runs with 40%, 118-119 in 5 with
+# 20%, 119 in 6 of 6 with 30%; M-0.8 at 10%, 69 in 2 of 2 with 40%, 70 in 3 of 3 with 20%
+# (its start too poor), 69 in 4 of 4 with 30%. M-1.0 seed 2 at 25%: 134 (the bound) with 30%
+# and 40%, 135 with 20%.
 FIRST_SCIP_BUDGETED = 0.4
 FIRST_SCIP_CUTS = 0.3
 
