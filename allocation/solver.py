@@ -82,14 +82,18 @@ FIRST_SCIP = 0.7
 LNS_BEFORE_CUTS = 0.75
 FIRM_CUTS_SHARE = 0.3
 CUTS_MAX_UNITS = 2_000
-# SCIP's part of level 1 under a moves budget: 40%, for its bound (XL at 25%, above). Where
-# the firm-alone cuts follow, SCIP's bound comes from its re-solve with them, so the first
-# solve only has to give the LNS a good start, and the LNS more time: 30%. Measured at 30 s
-# (in-process and CLI runs): M-1.0 at 25%, 120 in 3 of 3 runs with 40%, 118-119 in 5 with
-# 20%, 119 in 6 of 6 with 30%; M-0.8 at 10%, 69 in 2 of 2 with 40%, 70 in 3 of 3 with 20%
-# (its start too poor), 69 in 4 of 4 with 30%. M-1.0 seed 2 at 25%: 134 (the bound) with 30%
-# and 40%, 135 with 20%.
-FIRST_SCIP_BUDGETED = 0.4
+# SCIP's part of level 1 under a moves budget. The LNS does most of the work there and is
+# still improving when level 1's time ends, so it gets most of the time: on XL at 200 s, 25%
+# budget, 14,163 with 40% SCIP, 14,073 and 14,072 with 30%, 14,031 with 20% (SCIP's bound
+# 13,632, 13,632, 13,615; the 15-minute budgeted SCIP reference: 13,641, plan 14,450); at 10%,
+# 31,594 / 31,553 / 31,535 (bound 31,333 / 31,333 / 31,327); L at 25%: 3,898 with each.
+# Where the firm-alone cuts follow (up to CUTS_MAX_UNITS), SCIP's bound comes from its
+# re-solve with them, but the first solve must still give the LNS a good start: 30% (M at
+# 30 s, in-process and CLI runs: M-1.0 at 25%, 120 in 3 of 3 runs with 40%, 118-119 in 5
+# with 20%, 119 in 6 of 6 with 30%; M-0.8 at 10%, 69 in 2 of 2 with 40%, 70 in 3 of 3 with
+# 20%, its start too poor, 69 in 4 of 4 with 30%; M-1.0 seed 2 at 25%: 134, the bound, with
+# 30% and 40%, 135 with 20%).
+FIRST_SCIP_BUDGETED = 0.2
 FIRST_SCIP_CUTS = 0.3
 
 
