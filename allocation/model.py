@@ -595,12 +595,8 @@ def level_value(model: Model, name: str, values: list[float]) -> int:
 def hold_level(model: Model, name: str, value: int) -> Any:
     """Constrain level ``name`` to at most ``value`` from now on (levels are integers); returns
     the row (``row.SetUb(solver.infinity())`` lets go again)."""
-    solver = model.solver
     terms, const = model.levels[name]
-    ct = solver.Constraint(-solver.infinity(), value + 0.5 - const)
-    for v, c in terms:
-        ct.SetCoefficient(v, ct.GetCoefficient(v) + c)
-    return ct
+    return add_row(model.solver, terms, ub=value + 0.5 - const)
 
 
 def _scip_params() -> Any:

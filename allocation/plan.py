@@ -209,10 +209,9 @@ def recompute_objective(instance: Instance, leases: Iterable[LeaseLike]) -> dict
     return objective_of(instance, leases).as_json()
 
 
-def level_key(objective: Objective | Mapping[str, Any]) -> tuple[int, ...]:
-    """Lexicographic key: smaller is better."""
-    if isinstance(objective, Objective):
-        return objective.key
+def level_key(objective: Mapping[str, Any]) -> tuple[int, ...]:
+    """Lexicographic key of a plan's JSON objective (:attr:`Objective.key` inside the solver):
+    smaller is better."""
     return tuple(int(objective[k]) for k in LEVELS)
 
 

@@ -324,12 +324,16 @@ def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started
         if not lease_problems(instance, start_leases):  # JSON from outside: checked before it is read
             consider("start", [Lease.of(x) for x in start_leases])
 
-    def within_budget_or_repaired(counts: dict[Key, int], limit: int | None) -> dict[Key, int] | None:
-        """Residents kept as far as the counts allow; over ``limit``, repaired and refilled."""
+    def within_budget(counts: dict[Key, int]) -> bool:
+        return budget is None or displaced_of_counts(prep, counts) <= budget
+
+    def within_budget_or_repaired(counts: dict[Key, int]) -> dict[Key, int] | None:
+        """Residents kept as far as the counts allow; over the budget, repaired and refilled."""
         counts = keep_residents(instance, prep, counts)
-        if limit is None or displaced_of_counts(prep, counts) <= limit:
+        if within_budget(counts):
             return counts
-        fitted = fit_budget(instance, prep, counts, limit)
+        assert budget is not None
+        fitted = fit_budget(instance, prep, counts, budget)
         return None if fitted is None else greedy_fill(instance, prep, fitted)
 
     model = build_model(instance, prep, compact=compact, max_displaced=budget)
@@ -341,13 +345,10 @@ def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started
         if rounded is not None:
             lp_bound_value = rounded[1]
             control.improved(bound={"shortfall_penalty": max(0, math.ceil(lp_bound_value - 1e-6))})
-            start = within_budget_or_repaired(rounded[0], budget)
+            start = within_budget_or_repaired(rounded[0])
             if start is not None:
                 consider("lp-rounding", realize(instance, prep, start))
     hint = values_from_counts(model, counts_of_leases(prep, best.leases), [0.0] * len(model.all_vars))
-
-    def within_budget(counts: dict[Key, int]) -> bool:
-        return budget is None or displaced_of_counts(prep, counts) <= budget
 
     def improve(vals: list[float]) -> list[float]:
         counts, needs = counts_from_model(model, vals)
@@ -367,8 +368,8 @@ def solve_plan(instance: Instance, time_limit_s: float | None = None, *, started
     def second(target: int, vals: list[float], until: float, proven: bool) -> tuple[list[float], int]:
         return second_level(model, prep, control, target, vals, fewest, until, proven, lp_moves)
 
-    # SCIP proves the second level on small parks if left alone; on larger ones level 2 is
-    # found by solving level 1 under moves budgets, then LNS
+    # SCIP proves the second level on small parks if left alone; on larger ones level 2 is a
+    # weighted solve, then LNS (lns.second_level)
     larger = compact or full_model_columns(prep) > POLISH_MIN_COLUMNS
     cuts = budget is not None and len(instance.units) <= CUTS_MAX_UNITS
     first_scip = FIRST_SCIP if budget is None else FIRST_SCIP_CUTS if cuts else FIRST_SCIP_BUDGETED
