@@ -25,6 +25,7 @@ from typing import Any
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from .control import Control
+from .model import scip_solver
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ class Restrictor:
         variables ``free``, every other variable fixed at the incumbent. Returns SCIP's status
         and the full value vector of its solution (None without one)."""
         m, values = self.matrix, self.values
-        solver = pywraplp.Solver.CreateSolver("SCIP")
+        solver = scip_solver()
         inf = solver.infinity()
         xs = [solver.Var(m.lb[j], m.ub[j], m.integer[j], "") for j in free]
         terms: dict[int, list[tuple[Any, float]]] = defaultdict(list)

@@ -14,10 +14,11 @@ from typing import Any
 
 from conftest import firm, instance, unit
 from hypothesis import HealthCheck, given, settings
+from ortools.linear_solver import pywraplp
 from test_properties import instances
 
 from allocation import lease_problems, parse_instance, recompute_objective
-from allocation.model import add_firm_cuts, build_model, level_value, prepare, values_from_counts
+from allocation.model import add_firm_cuts, build_model, level_value, prepare, scip_solver, values_from_counts
 from allocation.solver import counts_of_leases
 from allocation.submip import snapshot
 
@@ -64,3 +65,18 @@ def test_a_rent_budget_for_two_of_three_units_allows_two() -> None:
     units of the type (below the three of ``units_of_type``), and a plan with two must fit."""
     units = [unit(f"U{i}", rent=10.0) for i in range(3)]
     check_every_valid_plan(instance(units, [firm("F0", male=8, budget=20.5), firm("F1", male=4)]))
+
+
+def test_scip_solver_keeps_the_optimum_that_scip_10_presolve_loses() -> None:
+    """The rows of ``SCIP_SAFE``'s comment, a fractional side after presolve: with "simplify
+    inequalities" on, SCIP 10 drops u1 from the beds row and proves e = 1."""
+    solver = scip_solver()
+    u1, u2, u4 = solver.IntVar(0, 1, "u1"), solver.IntVar(0, 2, "u2"), solver.IntVar(0, 1, "u4")
+    s10, s100, e = solver.NumVar(0, 1, "s10"), solver.NumVar(0, 2, "s100"), solver.NumVar(0, 9, "e")
+    solver.Add(u1 + 2 * u2 + 4 * u4 + s10 + s100 >= 3)
+    solver.Add(e - u1 - 2 * u2 - 4 * u4 >= -3)
+    solver.Add(s10 + 4 * s100 <= 0.5)
+    solver.Minimize(e)
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    assert solver.Objective().Value() == 0.0
+    assert (u1.solution_value(), u2.solution_value(), u4.solution_value()) == (1.0, 1.0, 0.0)
