@@ -296,14 +296,6 @@ def values_from_counts(model: Model, counts: dict[Key, int], values: list[float]
         vals[v.index()] = float(pool.get(ti, 0))
     return tighten(model, vals)
 
-def scip_solver() -> Any:
-    """A SCIP solver with :data:`SCIP_SAFE` set; MPSolver keeps the settings string for every
-    later ``Solve`` (until it is set again: :data:`SCIP_HEURISTICS` includes it)."""
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    if solver is not None:
-        solver.SetSolverSpecificParametersAsString(SCIP_SAFE)
-    return solver
-
 
 class _Builder:
     """Variables and rows of one model, named after what they mean."""
@@ -624,6 +616,15 @@ def hold_level(model: Model, name: str, value: int) -> Any:
     presolve mis-rounded (:data:`SCIP_SAFE`)."""
     terms, const = model.levels[name]
     return add_row(model.solver, terms, ub=value - const)
+
+
+def scip_solver() -> Any:
+    """A SCIP solver with :data:`SCIP_SAFE` set; MPSolver keeps the settings string for every
+    later ``Solve`` (until it is set again: :data:`SCIP_HEURISTICS` includes it)."""
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    if solver is not None:
+        solver.SetSolverSpecificParametersAsString(SCIP_SAFE)
+    return solver
 
 
 def _scip_params() -> Any:
